@@ -1,0 +1,175 @@
+/* registry.c: rci.v1.RegistryService/ListRegions — request validation, its
+ * one SQL statement, and the rows turned into Region messages.
+ *
+ * Tables (migrations/0001_regions.sql): regions, circle_members. */
+#include "registry/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/call.h"
+#include "platform/dispatch.h"
+#include "platform/store.h"
+#include "rci/v1/registry.pb-c.h"
+
+/* $1 kind filter (text or NULL), $2 circle filter (text or NULL).
+ * The first column says whether $2 names a circle, so one round trip tells
+ * "unknown circle" from "no rows"; a LEFT JOIN keeps that row even when no
+ * region matches (its code is then NULL). */
+static const char sql_list_regions[] =
+    "WITH q AS (SELECT EXISTS (SELECT 1 FROM regions WHERE code = $2 AND kind = 'circle') AS circle_ok)\n"
+    "SELECT q.circle_ok, r.code, r.kind, r.name_zh, r.name_en, r.parent_code, r.members, r.circles\n"
+    "FROM q LEFT JOIN LATERAL (\n"
+    "  SELECT g.code, g.kind, g.name_zh, g.name_en, coalesce(g.parent_code, '') AS parent_code,\n"
+    "         coalesce((SELECT string_agg(m.city_code, ',' ORDER BY m.city_code)\n"
+    "                   FROM circle_members m WHERE m.circle_code = g.code), '') AS members,\n"
+    "         coalesce((SELECT string_agg(m.circle_code, ',' ORDER BY m.circle_code)\n"
+    "                   FROM circle_members m WHERE m.city_code = g.code), '') AS circles,\n"
+    "         array_position(ARRAY['province','circle','city','district'], g.kind) AS kind_order\n"
+    "  FROM regions g\n"
+    "  WHERE ($1::text IS NULL OR g.kind = $1)\n"
+    "    AND ($2::text IS NULL OR g.code IN (SELECT city_code FROM circle_members WHERE circle_code = $2))\n"
+    ") r ON true\n"
+    "ORDER BY r.kind_order, r.code";
+
+static int stmt_list_regions = -1;
+
+/* RegionKind ↔ the kind column. Index = enum value. */
+static const char *const kind_names[] = {NULL, "province", "circle", "city", "district"};
+
+static Rci__V1__RegionKind kind_from_text(const char *s)
+{
+    for (int i = 1; i < 5; i++)
+        if (strcmp(kind_names[i], s) == 0)
+            return (Rci__V1__RegionKind)i;
+    return RCI__V1__REGION_KIND__REGION_KIND_UNSPECIFIED;
+}
+
+/* A circle code is a short ASCII slug (DESIGN §6), the same CHECK as the table. */
+static int valid_circle_code(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 32 || s[0] < 'a' || s[0] > 'z')
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* Split "a,b,c" in place into a NULL-free array of pointers (caller frees
+ * the array, not the strings). */
+static char **split_codes(char *list, size_t *n)
+{
+    *n = 0;
+    if (list[0] == '\0')
+        return NULL;
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    char **out = malloc(cap * sizeof *out);
+    if (!out)
+        return NULL;
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
+        out[(*n)++] = tok;
+    return out;
+}
+
+/* Build the response from the rows; strings point into res (valid during
+ * the callback), arrays are freed before returning. */
+static void list_regions_done(rci_call *call, const PGresult *res)
+{
+    int nrows = PQntuples(res);
+    if (nrows < 1 || PQnfields(res) != 8) {
+        rci_call_finish(call, RCI_INTERNAL, "unexpected result shape from the regions query");
+        return;
+    }
+    const char *circle = rci_call_data(call);
+    if (circle && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        rci_call_finish(call, RCI_NOT_FOUND, "no circle with code \"%s\"", circle);
+        return;
+    }
+    Rci__V1__Region *regions = calloc((size_t)nrows, sizeof *regions);
+    Rci__V1__Region **ptrs = calloc((size_t)nrows, sizeof *ptrs);
+    char **lists = calloc((size_t)nrows * 2, sizeof *lists);
+    size_t n = 0;
+    if (!regions || !ptrs || !lists) {
+        rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < nrows; i++) {
+        if (PQgetisnull(res, i, 1))
+            continue; /* the LEFT JOIN's empty row */
+        Rci__V1__Region *r = &regions[n];
+        rci__v1__region__init(r);
+        r->code = PQgetvalue(res, i, 1);
+        r->kind = kind_from_text(PQgetvalue(res, i, 2));
+        r->name_zh = PQgetvalue(res, i, 3);
+        r->name_en = PQgetvalue(res, i, 4);
+        r->parent_code = PQgetvalue(res, i, 5);
+        lists[2 * n] = strdup(PQgetvalue(res, i, 6));
+        lists[2 * n + 1] = strdup(PQgetvalue(res, i, 7));
+        if (!lists[2 * n] || !lists[2 * n + 1]) {
+            rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
+            n++;
+            goto out;
+        }
+        r->member_codes = split_codes(lists[2 * n], &r->n_member_codes);
+        r->circle_codes = split_codes(lists[2 * n + 1], &r->n_circle_codes);
+        ptrs[n] = r;
+        n++;
+    }
+    Rci__V1__ListRegionsResponse resp = RCI__V1__LIST_REGIONS_RESPONSE__INIT;
+    resp.n_regions = n;
+    resp.regions = ptrs;
+    rci_call_reply(call, &resp.base);
+out:
+    for (size_t i = 0; i < n && regions; i++) {
+        free(regions[i].member_codes);
+        free(regions[i].circle_codes);
+    }
+    for (size_t i = 0; lists && i < 2 * n; i++)
+        free(lists[i]);
+    free(lists);
+    free(ptrs);
+    free(regions);
+}
+
+static void list_regions(rci_call *call, const ProtobufCMessage *msg)
+{
+    const Rci__V1__ListRegionsRequest *req = (const void *)msg;
+    if (req->kind < 0 || req->kind > RCI__V1__REGION_KIND__REGION_KIND_DISTRICT) {
+        rci_call_finish(call, RCI_INVALID_ARGUMENT, "kind: unknown RegionKind value %d", req->kind);
+        return;
+    }
+    const char *circle = NULL;
+    if (req->circle[0] != '\0') {
+        if (!valid_circle_code(req->circle)) {
+            rci_call_finish(call, RCI_INVALID_ARGUMENT,
+                            "circle: \"%.64s\" is not a circle code (lowercase letters, digits, _)",
+                            req->circle);
+            return;
+        }
+        char *copy = strdup(req->circle);
+        if (!copy) {
+            rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
+            return;
+        }
+        rci_call_set_data(call, copy, free);
+        circle = copy;
+    }
+    const char *params[2] = {kind_names[req->kind], circle};
+    rci_call_query(call, stmt_list_regions, params, list_regions_done);
+}
+
+static const rci_method registry_methods[] = {
+    {"/rci.v1.RegistryService/ListRegions", &rci__v1__list_regions_request__descriptor,
+     list_regions, NULL},
+};
+
+int rci_registry_init(char *err, size_t errlen)
+{
+    stmt_list_regions = rci_store_register("registry_list_regions", sql_list_regions, 2);
+    return rci_dispatch_register(registry_methods,
+                                 sizeof registry_methods / sizeof registry_methods[0], err, errlen);
+}
