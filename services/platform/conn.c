@@ -246,14 +246,15 @@ static void conn_on_timeout(rci_conn *conn)
 {
     const rci_config *cfg = conn->loop->cfg;
     int64_t idle_us = rci_now_us() - conn->last_activity_us;
-    if (conn->nstreams == 0 && idle_us >= (int64_t)cfg->idle_timeout_sec * 1000000) {
+    if (cfg->idle_timeout_sec && conn->nstreams == 0 &&
+        idle_us >= (int64_t)cfg->idle_timeout_sec * 1000000) {
         rci_log_debug("conn %s: idle for %d s, closing", conn->peer, cfg->idle_timeout_sec);
         rci_conn_goaway(conn);
         conn_send(conn);
         rci_conn_close(conn);
         return;
     }
-    for (rci_call *c = conn->calls; c; c = rci_call_next(c)) {
+    for (rci_call *c = conn->calls; c && cfg->read_timeout_sec; c = rci_call_next(c)) {
         if (rci_call_is_receiving(c)) {
             rci_log_info("conn %s: no request bytes for %d s, closing", conn->peer,
                          cfg->read_timeout_sec);
@@ -338,8 +339,11 @@ void rci_conn_accept(rci_loop *loop, int fd, const char *peer)
     rci_loop_conn_added(loop, conn);
     conn->listed = 1;
     rci_metrics_connections_add(1);
-    struct timeval rt = {loop->cfg->read_timeout_sec, 0};
-    bufferevent_set_timeouts(conn->bev, &rt, NULL);
+    /* One read timeout serves both checks (conn_on_timeout); 0 = never. */
+    int secs = loop->cfg->read_timeout_sec ? loop->cfg->read_timeout_sec
+                                           : loop->cfg->idle_timeout_sec;
+    struct timeval rt = {secs, 0};
+    bufferevent_set_timeouts(conn->bev, secs ? &rt : NULL, NULL);
     bufferevent_setcb(conn->bev, conn_readcb, conn_writecb, conn_eventcb, conn);
     bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
     if (!loop->ssl_ctx)

@@ -45,9 +45,8 @@ static void log_timestamp(char *out, size_t outlen)
     clock_gettime(CLOCK_REALTIME, &ts);
     time_t cst = ts.tv_sec + CST_OFFSET_SEC;
     gmtime_r(&cst, &tm);
-    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%03ld+08:00", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ts.tv_nsec / 1000000);
+    size_t n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, outlen - n, ".%03d+08:00", (int)(ts.tv_nsec / 1000000));
 }
 
 void rci_log(rci_log_level level, const char *fmt, ...)
@@ -55,7 +54,7 @@ void rci_log(rci_log_level level, const char *fmt, ...)
     if ((int)level < atomic_load(&log_level))
         return;
     char line[RCI_LOG_LINE_MAX];
-    char stamp[40];
+    char stamp[48];
     log_timestamp(stamp, sizeof stamp);
     int n = snprintf(line, sizeof line, "%s %-5s ", stamp, level_names[level]);
     va_list ap;
