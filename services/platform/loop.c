@@ -14,6 +14,7 @@
 #include "platform/loop.h"
 
 #include <event2/event.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,12 @@ static void loop_stats_cb(evutil_socket_t fd, short what, void *arg)
     rci_store_stats st;
     rci_store_get_stats(loop->store, &st);
     rci_metrics_publish_pool(loop->index, &st);
+    /* After a burst of connections, hand freed memory back to the system
+     * once this loop is quiet again, so RSS returns to its idle figure. */
+    if (loop->trim_pending && loop->nconns == 0) {
+        loop->trim_pending = 0;
+        malloc_trim(0);
+    }
 }
 
 static void loop_maybe_exit(rci_loop *loop)
@@ -136,6 +143,7 @@ void rci_loop_conn_removed(rci_loop *loop, rci_conn *conn)
     if (conn->next)
         conn->next->prev = conn->prev;
     loop->nconns--;
+    loop->trim_pending = 1;
     loop_maybe_exit(loop);
 }
 

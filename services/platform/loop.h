@@ -45,6 +45,7 @@ typedef struct rci_loop {
     struct rci_conn *conns;         /* open connections (doubly linked) */
     int nconns;
     int draining;                   /* shutdown begun */
+    int trim_pending;               /* connections closed since the last malloc_trim */
     int drain_step;                 /* 0: notice sent, 1: GOAWAY sent, 2: grace over */
 } rci_loop;
 
