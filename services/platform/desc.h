@@ -31,8 +31,10 @@ typedef struct rci_desc_method_info {
     const char *output_type;
 } rci_desc_method_info;
 
-/* Parse and index set (a FileDescriptorSet). Returns 0, or -1 with a
- * message in err (malformed set, a dependency missing from it). */
+/* Parse and index set (a FileDescriptorSet). The index points into set,
+ * which must outlive it (the embedded array does). Returns 0, or -1 with a
+ * message in err (malformed set, a dependency missing from it or listed
+ * after its dependent). */
 int rci_desc_load(const uint8_t *set, size_t len, char *err, size_t errlen);
 void rci_desc_unload(void);
 
