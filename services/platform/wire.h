@@ -65,8 +65,11 @@ void rci_wire_decoder_init(rci_wire_decoder *d, size_t max_message);
 void rci_wire_decoder_free(rci_wire_decoder *d);
 
 /* Append bytes. Returns 0, or -1 when out of memory or the decoder has
- * already failed. Never buffers more than one prefix + max_message bytes of
- * a message whose prefix is complete (excess is refused with a failure). */
+ * failed, now or before (d->failed says which rci_wire_result; 0 means out
+ * of memory and nothing was added). Never buffers the body of a message
+ * whose declared length is over max_message. Take messages out with
+ * rci_wire_decoder_next after every feed: once failed, next reports the
+ * failure at once, even for whole messages fed before the bad prefix. */
 int rci_wire_decoder_feed(rci_wire_decoder *d, const uint8_t *data, size_t len);
 
 /* Take the next complete message. On RCI_WIRE_MESSAGE, *msg points into
@@ -88,8 +91,9 @@ void rci_wire_prefix(uint8_t out[RCI_WIRE_PREFIX_LEN], int compressed, uint32_t 
  * INT64_MAX) and returns 0; malformed → -1. */
 int rci_wire_parse_timeout(const char *value, size_t len, int64_t *usec);
 
-/* Format a duration as grpc-timeout ("5000m"), choosing the coarsest unit
- * that is exact and fits in 8 digits. out must hold 16 bytes. */
+/* Format a duration as grpc-timeout ("5S", "5500m"), choosing the coarsest
+ * unit that is exact and fits in 8 digits (rounded up when none is); zero or
+ * negative gives "0n". out must hold 16 bytes. */
 void rci_wire_format_timeout(int64_t usec, char out[16]);
 
 /* ---- grpc-message percent-encoding -------------------------------------- */
