@@ -51,7 +51,9 @@ typedef void (*rci_store_state_cb)(void *arg, int up);
 
 /* Register a named statement; every connection prepares it once after
  * connecting. Call from main before rci_store_new. The strings must be
- * static. Returns the statement's index, used with rci_store_query. */
+ * static. Returns the statement's index, used with rci_store_query.
+ * Misuse (table full, duplicate name) is a programming error: it aborts at
+ * start-up with a message. */
 int rci_store_register(const char *name, const char *sql, int nparams);
 
 /* ---- pool --------------------------------------------------------------- */
@@ -64,7 +66,8 @@ typedef struct rci_store_config {
     const char *application_name;
 } rci_store_config;
 
-/* Create a pool on base and start connecting. Returns NULL on out of memory. */
+/* Create a pool on base and start connecting (cfg's strings are copied).
+ * Returns NULL on out of memory. */
 rci_store *rci_store_new(struct event_base *base, const rci_store_config *cfg,
                          rci_store_state_cb state_cb, void *state_arg);
 
@@ -78,7 +81,8 @@ int rci_store_is_up(const rci_store *s);
  * params (NULL for SQL NULL; nparams must match the registration).
  * Returns a handle usable with rci_store_cancel, or NULL when the store is
  * down (no ready connection) — the caller fails fast with UNAVAILABLE. When
- * the queue is full the callback gets RCI_STORE_BUSY. Params are copied. */
+ * the queue is full the callback gets RCI_STORE_BUSY. Params are copied.
+ * The handle is invalid once its callback has returned. */
 rci_store_req *rci_store_query(rci_store *s, int stmt, const char *const *params,
                                rci_store_cb cb, void *arg);
 
