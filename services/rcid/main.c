@@ -318,7 +318,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads();
     d.nloops = d.cfg.threads;
-    rci_log_info("rcid 0.1.0 starting (pid %d)", (int)getpid());
+    rci_log_info("rcid " RCI_VERSION " starting (pid %d)", (int)getpid());
 
     if (rcid_start(&d, err, sizeof err) != 0) {
         rci_log_error("%s", err);
