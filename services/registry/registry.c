@@ -70,7 +70,8 @@ static char **split_codes(char *list, size_t *n)
     char **out = malloc(cap * sizeof *out);
     if (!out)
         return NULL;
-    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ","))
+    char *save = NULL; /* strtok_r: loops run on several threads */
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         out[(*n)++] = tok;
     return out;
 }
