@@ -32,12 +32,14 @@
 #include "platform/log.h"
 #include "platform/loop.h"
 #include "platform/metrics.h"
+#include "platform/pbcheck.h"
 #include "platform/store.h"
 
 #define CALL_MAX_HEADERS 64
 #define CALL_HEADER_OVERHEAD 32            /* per field, as SETTINGS_MAX_HEADER_LIST_SIZE counts */
 #define CALL_MESSAGE_TEXT_MAX 1024         /* grpc-message before encoding (trailers < 8 KiB) */
 #define CALL_QUEUE_MAX (8u << 20)          /* unsent response bytes per call */
+#define CALL_CONN_QUEUE_MAX (32u << 20)    /* ... and per connection, all calls */
 
 typedef struct call_header {
     char *name;
@@ -68,6 +70,7 @@ struct rci_call {
     rci_wire_decoder dec;
     ProtobufCMessage *request;      /* unary / server-streaming: held until END_STREAM */
     struct event *deadline_ev;
+    int64_t deadline_us;            /* rci_now_us() clock; 0 = none */
     int64_t start_us;
 
     struct evbuffer *out;           /* framed response messages not yet sent */
@@ -86,6 +89,7 @@ struct rci_call {
 
 static void call_respond_trailers_only(rci_call *call);
 static void call_cancel_queries(rci_call *call);
+static int call_deadline_passed(rci_call *call);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -185,6 +189,15 @@ static int call_start_response(rci_call *call)
     return 0;
 }
 
+/* Unsent response bytes of every call on conn (at most the stream limit). */
+static size_t call_conn_queued(const rci_conn *conn)
+{
+    size_t n = 0;
+    for (const rci_call *c = conn->calls; c; c = c->next)
+        n += evbuffer_get_length(c->out);
+    return n;
+}
+
 int rci_call_send(rci_call *call, const ProtobufCMessage *msg)
 {
     if (call->finished || !call->conn)
@@ -194,6 +207,16 @@ int rci_call_send(rci_call *call, const ProtobufCMessage *msg)
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED,
                         "client is not reading: more than %u bytes of responses queued",
                         CALL_QUEUE_MAX);
+        return -1;
+    }
+    /* The per-call bound alone lets one connection hold streams x 8 MiB:
+     * a client that sends small bidi requests (a reflection answer is up
+     * to ~45x its request) and never opens its window made us hold
+     * 730 MiB for 12 MB of upload on 64 streams. */
+    if (call_conn_queued(call->conn) + size > CALL_CONN_QUEUE_MAX) {
+        rci_call_finish(call, RCI_RESOURCE_EXHAUSTED,
+                        "client is not reading: more than %u bytes of responses queued on "
+                        "the connection", CALL_CONN_QUEUE_MAX);
         return -1;
     }
     /* Prefix and body in one block, handed to the evbuffer without a copy. */
@@ -229,6 +252,31 @@ static size_t utf8_cut(const char *text, size_t len, size_t max)
     return n;
 }
 
+/* Copy text[0..len) to out (room for 3 * len + 1), each byte that does not
+ * begin a valid UTF-8 sequence replaced by U+FFFD: grpc-message must be
+ * UTF-8 (grpc-wire.md §3), but a handler's "%.200s" can cut a character in
+ * two, or quote bytes a client sent. Returns the length written. */
+static size_t utf8_repair(const char *text, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)text[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (n && i + n <= len && rci_utf8_valid((const uint8_t *)text + i, n)) {
+            memcpy(out + o, text + i, n);
+            o += n;
+            i += n;
+        } else {
+            memcpy(out + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
 static void call_finish_common(rci_call *call, rci_status code, const uint8_t *details,
                                size_t details_len, const char *fmt, va_list ap)
 {
@@ -236,11 +284,15 @@ static void call_finish_common(rci_call *call, rci_status code, const uint8_t *d
         return;
     call->finished = 1;
     call->status = code;
-    char text[CALL_MESSAGE_TEXT_MAX + 1];
+    /* One byte more than the cap, so utf8_cut sees a message that is too
+     * long and cuts it on a character boundary (vsnprintf cuts anywhere). */
+    char text[CALL_MESSAGE_TEXT_MAX + 2];
     int n = fmt ? vsnprintf(text, sizeof text, fmt, ap) : 0;
     if (n > 0) {
+        char clean[3 * (CALL_MESSAGE_TEXT_MAX + 1) + 1];
         size_t len = utf8_cut(text, strlen(text), CALL_MESSAGE_TEXT_MAX);
-        call->message = rci_wire_pct_encode(text, len);
+        len = utf8_cut(clean, utf8_repair(text, len, clean), CALL_MESSAGE_TEXT_MAX);
+        call->message = rci_wire_pct_encode(clean, len);
     }
     if (details && details_len)
         call->details = rci_wire_b64_encode(details, details_len);
@@ -384,7 +436,7 @@ static void call_query_done(void *arg, const PGresult *res, rci_store_err err, c
         else
             rci_call_finish(call, store_err_status(err), "database %s",
                             err == RCI_STORE_BUSY ? "busy, retry later" : "unavailable");
-    } else {
+    } else if (!call_deadline_passed(call)) {
         cb(call, res);
     }
     rci_conn_flush(conn);
@@ -451,7 +503,13 @@ rci_call *rci_call_next(const rci_call *call)
 
 int rci_call_is_receiving(const rci_call *call)
 {
-    return !call->client_done && !call->finished;
+    if (call->client_done || call->finished)
+        return 0;
+    /* A bidi stream may rest between messages (a reflection client between
+     * lookups): only a message cut off half-way counts as a slow client. */
+    if (call->route && call->route->kind == RCI_KIND_BIDI)
+        return rci_wire_decoder_pending(&call->dec) > 0;
+    return 1;
 }
 
 void rci_call_on_header(rci_call *call, const uint8_t *name, size_t namelen,
@@ -485,20 +543,42 @@ static void call_deadline_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Arm the deadline from grpc-timeout. An unparsable value is ignored, as
- * gRPC C++ does (grpc-wire.md §5). */
-static void call_arm_deadline(rci_call *call)
+ * gRPC C++ does (grpc-wire.md §5). Returns -1 if the deadline was already
+ * over on arrival: C-core sends "1n", grpc-go "0n" for a deadline that has
+ * passed (grpc-wire.md §1), and such a call is answered DEADLINE_EXCEEDED
+ * at once, never served. */
+static int call_arm_deadline(rci_call *call)
 {
     const char *t = rci_call_header(call, "grpc-timeout");
     int64_t usec;
     if (!t || rci_wire_parse_timeout(t, strlen(t), &usec) != 0)
-        return;
-    call->deadline_ev = evtimer_new(call->conn->loop->base, call_deadline_cb, call);
-    if (!call->deadline_ev)
-        return;
+        return 0;
+    if (usec <= 1) {        /* not more than our resolution */
+        rci_call_finish(call, RCI_DEADLINE_EXCEEDED, "Deadline Exceeded");
+        return -1;
+    }
     if (usec > (int64_t)365 * 24 * 3600 * 1000000)
         usec = (int64_t)365 * 24 * 3600 * 1000000; /* libevent's timeval range */
+    call->deadline_us = rci_now_us() + usec;
+    call->deadline_ev = evtimer_new(call->conn->loop->base, call_deadline_cb, call);
+    if (!call->deadline_ev)
+        return 0;
     struct timeval tv = {(time_t)(usec / 1000000), (suseconds_t)(usec % 1000000)};
     evtimer_add(call->deadline_ev, &tv);
+    return 0;
+}
+
+/* The timer alone is not enough to keep a late call from being served:
+ * libevent's clock is coarse (a few ms), and a ready socket — a fast
+ * database answer, the request's last bytes — is handled before a timer
+ * due in the same pass. So before each step that would serve the call,
+ * end it with DEADLINE_EXCEEDED if its deadline has passed; returns 1 then. */
+static int call_deadline_passed(rci_call *call)
+{
+    if (!call->deadline_us || rci_now_us() < call->deadline_us)
+        return 0;
+    rci_call_finish(call, RCI_DEADLINE_EXCEEDED, "Deadline Exceeded");
+    return 1;
 }
 
 /* Route the call; answer UNIMPLEMENTED naming what is missing. */
@@ -567,7 +647,15 @@ void rci_call_on_headers_done(rci_call *call)
         }
         call->gzip_in = 1;
     }
-    call_arm_deadline(call);
+    /* A long-lived stream that starts once shutdown has begun (it crossed
+     * the GOAWAY notice) would hold the drain for the whole grace period:
+     * end it now, as loop_begin_drain ended the others (grpc-wire.md §7). */
+    if (call->route->kind != RCI_KIND_UNARY && call->conn->loop->draining) {
+        rci_call_finish(call, RCI_UNAVAILABLE, "server shutting down");
+        return;
+    }
+    if (call_arm_deadline(call) != 0)
+        return;
     /* Streaming calls get their response headers at once (grpc-wire.md §3). */
     if (call->route->kind != RCI_KIND_UNARY && call_start_response(call) != 0)
         rci_call_finish(call, RCI_INTERNAL, "could not start the response");
@@ -598,6 +686,14 @@ static void call_on_message(rci_call *call, const uint8_t *msg, size_t len, int 
         len = plain_len;
     }
     const rci_method *m = call->route->method;
+    /* proto3 strings must be UTF-8, and protobuf-c would hand the handler
+     * "szdghz\0x" as "szdghz" (pbcheck.h): refuse them, naming the field. */
+    char why[160];
+    if (rci_pb_check_strings(m->input, msg, len, why, sizeof why) == 1) {
+        free(plain);
+        rci_call_finish(call, RCI_INVALID_ARGUMENT, "%s", why);
+        return;
+    }
     ProtobufCMessage *req = protobuf_c_message_unpack(m->input, NULL, len, msg);
     free(plain);
     if (!req) {
@@ -605,7 +701,8 @@ static void call_on_message(rci_call *call, const uint8_t *msg, size_t len, int 
         return;
     }
     if (call->route->kind == RCI_KIND_BIDI || call->route->kind == RCI_KIND_CLIENT_STREAM) {
-        m->on_request(call, req);
+        if (!call_deadline_passed(call))
+            m->on_request(call, req);
         protobuf_c_message_free_unpacked(req, NULL);
         return;
     }
@@ -656,6 +753,8 @@ void rci_call_on_end_stream(rci_call *call)
         rci_call_finish(call, RCI_INTERNAL, "request ended inside a message");
         return;
     }
+    if (call_deadline_passed(call))
+        return;
     const rci_method *m = call->route->method;
     if (call->route->kind == RCI_KIND_BIDI || call->route->kind == RCI_KIND_CLIENT_STREAM) {
         if (m->on_half_close)

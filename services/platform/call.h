@@ -63,15 +63,16 @@ int rci_call_is_finished(const rci_call *call);
 /* ---- answering ---------------------------------------------------------- */
 
 /* Queue one response message. Returns 0, or -1 if the call is finished or
- * its queue is over the per-call bound (the call is then ended with
- * RESOURCE_EXHAUSTED: a slow streaming client must not grow memory). */
+ * its queue is over the per-call or per-connection bound (the call is then
+ * ended with RESOURCE_EXHAUSTED: a slow client must not grow memory). */
 int rci_call_send(rci_call *call, const ProtobufCMessage *msg);
 
 /* End the call with a status and a printf-style message (UTF-8; the
  * platform percent-encodes it and caps its length). */
 void rci_call_finish(rci_call *call, rci_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void rci_call_vfinish(rci_call *call, rci_status code, const char *fmt, va_list ap);
+void rci_call_vfinish(rci_call *call, rci_status code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Same, with serialized google.rpc.Status bytes for grpc-status-details-bin
  * (its code must equal code; the caller bounds its size). */

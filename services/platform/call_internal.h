@@ -39,7 +39,8 @@ void rci_call_on_close(rci_call *call, uint32_t error_code);
 void rci_call_on_shutdown(rci_call *call);
 
 /* 1 while the call still waits for request bytes from the client (not
- * half-closed and not finished): such a call may hit the read timeout. */
+ * half-closed and not finished; for bidi calls, only mid-message): such a
+ * call may hit the read timeout. */
 int rci_call_is_receiving(const rci_call *call);
 
 /* Each call is linked in its connection's list. */

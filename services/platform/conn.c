@@ -248,10 +248,20 @@ static void conn_on_timeout(rci_conn *conn)
     int64_t idle_us = rci_now_us() - conn->last_activity_us;
     if (cfg->idle_timeout_sec && conn->nstreams == 0 &&
         idle_us >= (int64_t)cfg->idle_timeout_sec * 1000000) {
+        /* GOAWAY first, and conn_send closes once it is written: closing
+         * now would drop it unsent (bufferevent_free discards the output),
+         * and a call the client starts meanwhile would fail UNAVAILABLE
+         * instead of being retried. A peer that has not taken it by the
+         * next timeout is dropped. */
+        if (conn->goaway_sent) {
+            rci_conn_close(conn);
+            return;
+        }
         rci_log_debug("conn %s: idle for %d s, closing", conn->peer, cfg->idle_timeout_sec);
         rci_conn_goaway(conn);
         conn_send(conn);
-        rci_conn_close(conn);
+        if (!conn->closing)
+            bufferevent_enable(conn->bev, EV_READ);
         return;
     }
     for (rci_call *c = conn->calls; c && cfg->read_timeout_sec; c = rci_call_next(c)) {
