@@ -69,6 +69,7 @@ struct rci_call {
     int gzip_in;                    /* request messages may be gzip-compressed */
     rci_wire_decoder dec;
     ProtobufCMessage *request;      /* unary / server-streaming: held until END_STREAM */
+    ProtobufCMessage *running;      /* the request on_request is handling now */
     struct event *deadline_ev;
     int64_t deadline_us;            /* rci_now_us() clock; 0 = none */
     int64_t start_us;
@@ -84,6 +85,8 @@ struct rci_call {
 
     void *data;
     void (*free_fn)(void *);
+    void *platform_data;            /* rci_call_set_platform_data */
+    void (*platform_free_fn)(void *);
     call_query *queries;
 };
 
@@ -133,6 +136,17 @@ void rci_call_set_data(rci_call *call, void *data, void (*free_fn)(void *))
 void *rci_call_data(const rci_call *call)
 {
     return call->data;
+}
+
+void rci_call_set_platform_data(rci_call *call, void *data, void (*free_fn)(void *))
+{
+    call->platform_data = data;
+    call->platform_free_fn = free_fn;
+}
+
+void *rci_call_platform_data(const rci_call *call)
+{
+    return call->platform_data;
 }
 
 const char *rci_call_header(const rci_call *call, const char *name)
@@ -661,6 +675,24 @@ void rci_call_on_headers_done(rci_call *call)
         rci_call_finish(call, RCI_INTERNAL, "could not start the response");
 }
 
+/* Hand a decoded request to the handler; free it afterwards unless the
+ * handler took it (rci_call_take_request) to keep across async work. */
+static void call_run_handler(rci_call *call, ProtobufCMessage *req)
+{
+    call->running = req;
+    call->route->method->on_request(call, req);
+    if (call->running)
+        protobuf_c_message_free_unpacked(call->running, NULL);
+    call->running = NULL;
+}
+
+ProtobufCMessage *rci_call_take_request(rci_call *call)
+{
+    ProtobufCMessage *req = call->running;
+    call->running = NULL;
+    return req;
+}
+
 /* Decompress (if flagged) and decode one request message, then hand it to
  * the handler (streaming requests) or keep it for END_STREAM (unary). */
 static void call_on_message(rci_call *call, const uint8_t *msg, size_t len, int compressed)
@@ -702,8 +734,9 @@ static void call_on_message(rci_call *call, const uint8_t *msg, size_t len, int 
     }
     if (call->route->kind == RCI_KIND_BIDI || call->route->kind == RCI_KIND_CLIENT_STREAM) {
         if (!call_deadline_passed(call))
-            m->on_request(call, req);
-        protobuf_c_message_free_unpacked(req, NULL);
+            call_run_handler(call, req);
+        else
+            protobuf_c_message_free_unpacked(req, NULL);
         return;
     }
     if (call->request) {
@@ -769,8 +802,7 @@ void rci_call_on_end_stream(rci_call *call)
     }
     ProtobufCMessage *req = call->request;
     call->request = NULL;
-    m->on_request(call, req);
-    protobuf_c_message_free_unpacked(req, NULL);
+    call_run_handler(call, req);
 }
 
 void rci_call_on_frame_sent(rci_call *call, int is_headers, int end_stream)
@@ -814,6 +846,8 @@ void rci_call_on_close(rci_call *call, uint32_t error_code)
         event_free(call->deadline_ev);
     if (call->free_fn)
         call->free_fn(call->data);
+    if (call->platform_free_fn)
+        call->platform_free_fn(call->platform_data);
     if (call->request)
         protobuf_c_message_free_unpacked(call->request, NULL);
     for (int i = 0; i < call->nheaders; i++) {

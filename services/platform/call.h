@@ -49,6 +49,19 @@ typedef struct rci_method {
 void rci_call_set_data(rci_call *call, void *data, void (*free_fn)(void *));
 void *rci_call_data(const rci_call *call);
 
+/* A second slot with the same contract, kept for the platform's helpers
+ * that act for the handler across a query (platform/auth.c holds the
+ * handler's callback there while it looks the token up), so that the slot
+ * above stays the handler's alone. Services never use it. */
+void rci_call_set_platform_data(rci_call *call, void *data, void (*free_fn)(void *));
+void *rci_call_platform_data(const rci_call *call);
+
+/* Inside on_request: take ownership of the request being handled, to keep
+ * it across asynchronous work (free it with
+ * protobuf_c_message_free_unpacked, e.g. from the data's free function).
+ * Otherwise the platform frees it when on_request returns. */
+ProtobufCMessage *rci_call_take_request(rci_call *call);
+
 /* Request metadata by lowercase name (e.g. "authorization"); NULL if
  * absent. Valid for the life of the call. */
 const char *rci_call_header(const rci_call *call, const char *name);

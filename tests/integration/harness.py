@@ -57,6 +57,8 @@ SERVICE_UNKNOWN = health_pb2.HealthCheckResponse.SERVICE_UNKNOWN
 
 SERVED_SERVICES = {
     "rci.v1.RegistryService",
+    "rci.v1.IndicatorService",
+    "rci.v1.AdminService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
