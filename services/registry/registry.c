@@ -1,9 +1,15 @@
-/* registry.c: rci.v1.RegistryService/ListRegions — request validation, its
- * one SQL statement, and the rows turned into Region messages.
+/* registry.c: rci.v1.RegistryService — the method table and init, and
+ * ListRegions: request validation, its one SQL statement, and the rows
+ * turned into Region messages. Also the helpers the service's other files
+ * share (internal.h). Agencies and domains are in agencies.c, indicator
+ * definitions in indicators.c.
+ *
+ * ListRegions needs no token: the regions are public reference data.
  *
  * Tables (migrations/0001_regions.sql): regions, circle_members. */
 #include "registry/registry.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +17,56 @@
 #include "platform/dispatch.h"
 #include "platform/store.h"
 #include "rci/v1/registry.pb-c.h"
+#include "registry/internal.h"
+
+/* ---- helpers (internal.h) -------------------------------------------------- */
+
+char **registry_split_codes(char *list, size_t *n)
+{
+    *n = 0;
+    if (list[0] == '\0')
+        return NULL;
+    size_t cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    char **out = malloc(cap * sizeof *out);
+    if (!out)
+        return NULL;
+    char *save = NULL; /* strtok_r: loops run on several threads */
+    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        out[(*n)++] = tok;
+    return out;
+}
+
+static void free_request(void *req)
+{
+    protobuf_c_message_free_unpacked(req, NULL);
+}
+
+const ProtobufCMessage *registry_keep_request(rci_call *call)
+{
+    ProtobufCMessage *req = rci_call_take_request(call);
+    rci_call_set_data(call, req, free_request);
+    return req;
+}
+
+void registry_audit_fill(registry_audit *a, rci_call *call, const rci_identity *who)
+{
+    a->agency = who->agency_code[0] ? who->agency_code : NULL;
+    snprintf(a->token_id, sizeof a->token_id, "%lld", (long long)who->token_id);
+    a->request_id[0] = '\0';
+    const char *id = rci_call_header(call, "x-request-id");
+    if (id && strlen(id) < sizeof a->request_id) {
+        size_t i = 0;
+        while (id[i] > 0x20 && id[i] < 0x7f)
+            i++;
+        if (id[i] == '\0')
+            memcpy(a->request_id, id, i + 1);
+    }
+    a->peer = rci_call_peer(call);
+}
+
+/* ---- ListRegions ------------------------------------------------------------- */
 
 /* $1 kind filter (text or NULL), $2 circle filter (text or NULL).
  * The first column says whether $2 names a circle, so one round trip tells
@@ -57,25 +113,6 @@ static int valid_circle_code(const char *s)
     return 1;
 }
 
-/* Split "a,b,c" in place into a NULL-free array of pointers (caller frees
- * the array, not the strings). */
-static char **split_codes(char *list, size_t *n)
-{
-    *n = 0;
-    if (list[0] == '\0')
-        return NULL;
-    size_t cap = 1;
-    for (const char *p = list; *p; p++)
-        cap += *p == ',';
-    char **out = malloc(cap * sizeof *out);
-    if (!out)
-        return NULL;
-    char *save = NULL; /* strtok_r: loops run on several threads */
-    for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-        out[(*n)++] = tok;
-    return out;
-}
-
 /* Build the response from the rows; strings point into res (valid during
  * the callback), arrays are freed before returning. */
 static void list_regions_done(rci_call *call, const PGresult *res)
@@ -115,8 +152,8 @@ static void list_regions_done(rci_call *call, const PGresult *res)
             n++;
             goto out;
         }
-        r->member_codes = split_codes(lists[2 * n], &r->n_member_codes);
-        r->circle_codes = split_codes(lists[2 * n + 1], &r->n_circle_codes);
+        r->member_codes = registry_split_codes(lists[2 * n], &r->n_member_codes);
+        r->circle_codes = registry_split_codes(lists[2 * n + 1], &r->n_circle_codes);
         ptrs[n] = r;
         n++;
     }
@@ -163,14 +200,30 @@ static void list_regions(rci_call *call, const ProtobufCMessage *msg)
     rci_call_query(call, stmt_list_regions, params, list_regions_done);
 }
 
+/* ---- wiring ---------------------------------------------------------------- */
+
 static const rci_method registry_methods[] = {
     {"/rci.v1.RegistryService/ListRegions", &rci__v1__list_regions_request__descriptor,
      list_regions, NULL},
+    {"/rci.v1.RegistryService/ListDomains", &rci__v1__list_domains_request__descriptor,
+     registry_list_domains, NULL},
+    {"/rci.v1.RegistryService/ListAgencies", &rci__v1__list_agencies_request__descriptor,
+     registry_list_agencies, NULL},
+    {"/rci.v1.RegistryService/CreateAgency", &rci__v1__create_agency_request__descriptor,
+     registry_create_agency, NULL},
+    {"/rci.v1.RegistryService/ListIndicators", &rci__v1__list_indicators_request__descriptor,
+     registry_list_indicators, NULL},
+    {"/rci.v1.RegistryService/GetIndicator", &rci__v1__get_indicator_request__descriptor,
+     registry_get_indicator, NULL},
+    {"/rci.v1.RegistryService/PutIndicator", &rci__v1__put_indicator_request__descriptor,
+     registry_put_indicator, NULL},
 };
 
 int rci_registry_init(char *err, size_t errlen)
 {
     stmt_list_regions = rci_store_register("registry_list_regions", sql_list_regions, 2);
+    registry_agencies_register();
+    registry_indicators_register();
     return rci_dispatch_register(registry_methods,
                                  sizeof registry_methods / sizeof registry_methods[0], err, errlen);
 }
