@@ -9,6 +9,9 @@
  *
  * To add a service: write services/NAME/, then add its init to
  * service_inits below.
+ *
+ * `rcid token …` is another program in the same binary: the local token
+ * command (rcid/token.c), dispatched first and returning before any of this.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +30,8 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
+#include "platform/auth.h"
 #include "platform/config.h"
 #include "platform/desc.h"
 #include "platform/embedded.h"
@@ -36,6 +41,8 @@
 #include "platform/metrics.h"
 #include "platform/migrate.h"
 #include "platform/pgembed.h"
+#include "indicators/indicators.h"
+#include "rcid/token.h"
 #include "registry/registry.h"
 #include "std/std.h"
 
@@ -49,7 +56,11 @@ static const struct {
 } service_inits[] = {
     {"health", rci_health_init},
     {"reflection", rci_reflection_init},
+    {"auth", rci_auth_init},
+    {"admin", rci_admin_init},
     {"registry", rci_registry_init},
+    {"indicators.push", rci_push_init},
+    {"indicators.values", rci_values_init},
 };
 
 /* Everything main owns, in one place for the signal handlers. */
@@ -306,6 +317,8 @@ int main(int argc, char **argv)
 {
     static rcid d;
     char err[1024] = "";
+    if (argc >= 2 && strcmp(argv[1], "token") == 0)
+        return rcid_token_main(argc - 1, argv + 1);   /* local command: rcid/token.c */
     int rv = rci_config_parse(&d.cfg, argc, argv, err, sizeof err);
     if (rv != RCI_CONFIG_OK) {
         if (rv == RCI_CONFIG_ERROR)
