@@ -60,6 +60,8 @@ static void print_help(FILE *out)
           "                               (server reflection)\n"
           "  regions [--kind KIND] [--circle CODE]\n"
           "                               list regions: province, circles, cities, districts\n"
+          "  admin token create|list|revoke, admin audit\n"
+          "                               tokens and the audit trail (admin token needed)\n"
           "\n"
           "Run `rcictl COMMAND --help` for a command's details.\n"
           "\n",
@@ -282,6 +284,7 @@ static const struct {
     {"health", rcictl_cmd_health},
     {"ls", rcictl_cmd_ls},
     {"regions", rcictl_cmd_regions},
+    {"admin", rcictl_cmd_admin},
 };
 
 int main(int argc, char **argv)

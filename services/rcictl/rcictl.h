@@ -121,5 +121,6 @@ void rcictl_now_cst(char buf[32]);
 int rcictl_cmd_health(rcictl *ctx, int argc, char **argv);
 int rcictl_cmd_ls(rcictl *ctx, int argc, char **argv);
 int rcictl_cmd_regions(rcictl *ctx, int argc, char **argv);
+int rcictl_cmd_admin(rcictl *ctx, int argc, char **argv);
 
 #endif
