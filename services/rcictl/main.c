@@ -60,6 +60,15 @@ static void print_help(FILE *out)
           "                               (server reflection)\n"
           "  regions [--kind KIND] [--circle CODE]\n"
           "                               list regions: province, circles, cities, districts\n"
+          "  indicators [--domain D]      list the indicator definitions\n"
+          "  agencies [--city CODE] [--domain D]\n"
+          "                               list the agencies and their domains\n"
+          "  push FILE.csv [--dry-run]    push an agency's values from a CSV file (UTF-8\n"
+          "                               or GB18030, as Excel saves it), in batches\n"
+          "  query [--indicator CODE] [--region CODE] [--from P] [--to P] [--as-of TIME]\n"
+          "                               read values, latest or as of an instant\n"
+          "  history INDICATOR REGION PERIOD\n"
+          "                               every revision of one value\n"
           "  admin token create|list|revoke, admin audit\n"
           "                               tokens and the audit trail (admin token needed)\n"
           "\n"
@@ -285,6 +294,11 @@ static const struct {
     {"ls", rcictl_cmd_ls},
     {"regions", rcictl_cmd_regions},
     {"admin", rcictl_cmd_admin},
+    {"push", rcictl_cmd_push},
+    {"query", rcictl_cmd_query},
+    {"history", rcictl_cmd_history},
+    {"indicators", rcictl_cmd_indicators},
+    {"agencies", rcictl_cmd_agencies},
 };
 
 int main(int argc, char **argv)

@@ -122,5 +122,10 @@ int rcictl_cmd_health(rcictl *ctx, int argc, char **argv);
 int rcictl_cmd_ls(rcictl *ctx, int argc, char **argv);
 int rcictl_cmd_regions(rcictl *ctx, int argc, char **argv);
 int rcictl_cmd_admin(rcictl *ctx, int argc, char **argv);
+int rcictl_cmd_push(rcictl *ctx, int argc, char **argv);
+int rcictl_cmd_query(rcictl *ctx, int argc, char **argv);
+int rcictl_cmd_history(rcictl *ctx, int argc, char **argv);
+int rcictl_cmd_indicators(rcictl *ctx, int argc, char **argv);
+int rcictl_cmd_agencies(rcictl *ctx, int argc, char **argv);
 
 #endif
