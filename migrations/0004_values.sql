@@ -82,6 +82,21 @@ CREATE UNIQUE INDEX period_locks_key ON period_locks (coalesce(indicator_code, '
 CREATE FUNCTION rci_commit_lock_key() RETURNS bigint LANGUAGE sql IMMUTABLE
     AS $$ SELECT 7301440300::bigint $$;
 
+-- rci_period_locked: the one predicate for "this period of this indicator
+-- is locked", used by rci_push_write and by the check a validate-only push
+-- runs (push.c), so a dry run finds every cell the real push would refuse.
+-- Locked: an admin lock on that indicator's period, or on every indicator
+-- of its frequency for that period. Later migrations may widen it (e.g.
+-- automatic locks after the due date) with CREATE OR REPLACE. An unknown
+-- indicator is not locked: validation reports it.
+CREATE FUNCTION rci_period_locked(p_indicator text, p_period text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM period_locks l JOIN indicators i ON i.code = p_indicator
+         WHERE l.period = p_period AND l.frequency = i.frequency
+           AND (l.indicator_code IS NULL OR l.indicator_code = p_indicator))
+$$;
+
 -- rci_push_write: the write half of PushValues, in one statement so it is
 -- atomic. The caller (services/indicators/push.c) has already checked the
 -- token, the scope and every row against the definitions it read, which it
@@ -115,10 +130,7 @@ BEGIN
         SELECT array_agg(t.ord - 1 ORDER BY t.ord), count(*)
           INTO locked_rows, locked_total
           FROM unnest(p_indicator, p_period) WITH ORDINALITY AS t (ind, per, ord)
-          JOIN indicators i ON i.code = t.ind
-         WHERE EXISTS (SELECT 1 FROM period_locks l
-                       WHERE l.period = t.per AND l.frequency = i.frequency
-                         AND (l.indicator_code IS NULL OR l.indicator_code = t.ind));
+         WHERE rci_period_locked(t.ind, t.per);
         IF locked_total > 0 THEN
             locked_rows := locked_rows[1:100];
             status := 'locked';

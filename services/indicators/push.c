@@ -32,9 +32,12 @@
 #define PUSH_REQUEST_ID_MAX 128
 #define PUSH_REASON_MAX 1000
 
-/* $1 indicator codes, $2 region codes, $3 agency, $4 request id. One row per
- * definition ('i'), region ('r') and earlier request ('q'), nine text
- * columns each; 'd' carries the newest updated_at of the indicators read. */
+/* $1 indicator codes, $2 region codes, $3 agency, $4 request id, $5/$6 the
+ * batch's distinct (indicator, period) pairs. One row per definition ('i'),
+ * region ('r'), earlier request ('q') and locked pair ('l'), nine text
+ * columns each; 'd' carries the newest updated_at of the indicators read.
+ * The locks are for validate_only, which must report what the write would
+ * refuse; the write itself checks them again inside its transaction. */
 static const char sql_prepare[] =
     "SELECT 'i', code, domain_code, frequency, value_type, min_value::text, max_value::text,\n"
     "       decimals::text, NULL FROM indicators WHERE code = ANY ($1::text[])\n"
@@ -48,7 +51,10 @@ static const char sql_prepare[] =
     "  FROM push_requests WHERE agency_code = $3 AND request_id = $4\n"
     "UNION ALL\n"
     "SELECT 'd', coalesce(max(updated_at), '-infinity')::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL\n"
-    "  FROM indicators WHERE code = ANY ($1::text[])";
+    "  FROM indicators WHERE code = ANY ($1::text[])\n"
+    "UNION ALL\n"
+    "SELECT 'l', t.ind, t.per, NULL, NULL, NULL, NULL, NULL, NULL\n"
+    "  FROM unnest($5::text[], $6::text[]) AS t (ind, per) WHERE rci_period_locked(t.ind, t.per)";
 
 static const char sql_write[] =
     "SELECT status, coalesce(batch_id, 0)::text, coalesce(written, 0)::text,\n"
@@ -211,6 +217,8 @@ static void prepare_done(rci_call *call, const PGresult *res)
         return;
     }
     push_rows_validate(&ctx->rows, ctx->req, &vs);
+    if (ctx->req->validate_only && !ctx->req->override_lock)
+        push_rows_check_locks(&ctx->rows, ctx->req, &vs);
     if (ctx->req->validate_only) {
         reply_violations(call, &vs);
     } else if (vs.n) {
@@ -268,7 +276,8 @@ static void push_authed(rci_call *call, const rci_identity *who)
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    const char *params[4] = {keys.indicators, keys.regions, who->agency_code, req->request_id};
+    const char *params[6] = {keys.indicators, keys.regions, who->agency_code, req->request_id,
+                             keys.lock_indicators, keys.lock_periods};
     rci_call_query(call, stmt_prepare, params, prepare_done);
     push_arrays_free(&keys);
 }
@@ -332,7 +341,7 @@ static const rci_method push_methods[] = {
 
 int rci_push_init(char *err, size_t errlen)
 {
-    stmt_prepare = rci_store_register("push_prepare", sql_prepare, 4);
+    stmt_prepare = rci_store_register("push_prepare", sql_prepare, 6);
     stmt_write = rci_store_register("push_write", sql_write, 14);
     return rci_dispatch_register(push_methods, sizeof push_methods / sizeof push_methods[0], err,
                                  errlen);

@@ -94,6 +94,8 @@ void push_arrays_free(push_arrays *a)
     free(a->period_ends);
     free(a->values);
     free(a->notes);
+    free(a->lock_indicators);
+    free(a->lock_periods);
     memset(a, 0, sizeof *a);
 }
 
@@ -120,12 +122,43 @@ static char *distinct_literal(const Rci__V1__PushValuesRequest *req, int region)
     return sb_close(&b);
 }
 
+static int pair_cmp(const void *a, const void *b)
+{
+    const Rci__V1__ValueInput *x = *(const Rci__V1__ValueInput *const *)a;
+    const Rci__V1__ValueInput *y = *(const Rci__V1__ValueInput *const *)b;
+    int c = strcmp(x->indicator, y->indicator);
+    return c ? c : strcmp(x->period, y->period);
+}
+
+/* Distinct (indicator, period) pairs as two aligned array literals. */
+static int pair_literals(const Rci__V1__PushValuesRequest *req, push_arrays *out)
+{
+    const Rci__V1__ValueInput **v = malloc((req->n_values ? req->n_values : 1) * sizeof *v);
+    if (!v)
+        return -1;
+    memcpy(v, req->values, req->n_values * sizeof *v);
+    qsort(v, req->n_values, sizeof *v, pair_cmp);
+    strbuf ind = {0}, per = {0};
+    sb_open(&ind);
+    sb_open(&per);
+    for (size_t i = 0; i < req->n_values; i++) {
+        if (i > 0 && pair_cmp(&v[i], &v[i - 1]) == 0)
+            continue;
+        sb_elem(&ind, v[i]->indicator);
+        sb_elem(&per, v[i]->period);
+    }
+    free(v);
+    out->lock_indicators = sb_close(&ind);
+    out->lock_periods = sb_close(&per);
+    return out->lock_indicators && out->lock_periods ? 0 : -1;
+}
+
 int push_rows_key_arrays(const Rci__V1__PushValuesRequest *req, push_arrays *out)
 {
     memset(out, 0, sizeof *out);
     out->indicators = distinct_literal(req, 0);
     out->regions = distinct_literal(req, 1);
-    if (!out->indicators || !out->regions) {
+    if (!out->indicators || !out->regions || pair_literals(req, out) != 0) {
         push_arrays_free(out);
         return -1;
     }
@@ -135,6 +168,7 @@ int push_rows_key_arrays(const Rci__V1__PushValuesRequest *req, push_arrays *out
 int push_rows_arrays(const push_rows *rows, const Rci__V1__PushValuesRequest *req,
                      push_arrays *out)
 {
+    memset(out, 0, sizeof *out);
     strbuf col[6] = {{0}};
     for (int c = 0; c < 6; c++)
         sb_open(&col[c]);
@@ -162,6 +196,13 @@ int push_rows_arrays(const push_rows *rows, const Rci__V1__PushValuesRequest *re
 }
 
 /* ---- definitions ---------------------------------------------------------------- */
+
+static int locked_cmp(const void *a, const void *b)
+{
+    const char(*x)[72] = a, (*y)[72] = b;
+    int c = strcmp(x[0], y[0]);
+    return c ? c : strcmp(x[1], y[1]);
+}
 
 static int def_cmp(const void *a, const void *b)
 {
@@ -220,7 +261,8 @@ int push_rows_load(push_rows *rows, const PGresult *res, push_prior *prior)
         return -1;
     rows->defs = calloc((size_t)n + 1, sizeof *rows->defs);
     rows->regions = calloc((size_t)n + 1, sizeof *rows->regions);
-    if (!rows->defs || !rows->regions)
+    rows->locked = calloc((size_t)n + 1, sizeof *rows->locked);
+    if (!rows->defs || !rows->regions || !rows->locked)
         return -1;
     for (int i = 0; i < n; i++) {
         const char *tag = PQgetvalue(res, i, 0);
@@ -233,6 +275,10 @@ int push_rows_load(push_rows *rows, const PGresult *res, push_prior *prior)
             snprintf(r->city, sizeof r->city, "%s", PQgetvalue(res, i, 3));
         } else if (tag[0] == 'q') {
             load_prior(prior, res, i);
+        } else if (tag[0] == 'l') {
+            snprintf(rows->locked[rows->nlocked][0], 72, "%s", PQgetvalue(res, i, 1));
+            snprintf(rows->locked[rows->nlocked][1], 72, "%s", PQgetvalue(res, i, 2));
+            rows->nlocked++;
         } else if (tag[0] == 'd') {
             snprintf(rows->defs_at, sizeof rows->defs_at, "%s", PQgetvalue(res, i, 1));
         } else {
@@ -241,6 +287,7 @@ int push_rows_load(push_rows *rows, const PGresult *res, push_prior *prior)
     }
     qsort(rows->defs, rows->ndefs, sizeof *rows->defs, def_cmp);
     qsort(rows->regions, rows->nregions, sizeof *rows->regions, region_cmp);
+    qsort(rows->locked, rows->nlocked, sizeof *rows->locked, locked_cmp);
     return rows->defs_at[0] ? 0 : -1;
 }
 
@@ -249,6 +296,7 @@ void push_rows_free(push_rows *rows)
     free(rows->defs);
     free(rows->regions);
     free(rows->period_end);
+    free(rows->locked);
     memset(rows, 0, sizeof *rows);
 }
 
@@ -366,6 +414,21 @@ void push_rows_validate(push_rows *rows, const Rci__V1__PushValuesRequest *req,
             check_row(d, v, (int)i, rows->period_end[i], vs);
     }
     check_duplicates(req, vs);
+}
+
+void push_rows_check_locks(const push_rows *rows, const Rci__V1__PushValuesRequest *req,
+                           rci_violations *vs)
+{
+    for (size_t i = 0; i < req->n_values && rows->nlocked; i++) {
+        const Rci__V1__ValueInput *v = req->values[i];
+        char key[2][72];
+        snprintf(key[0], sizeof key[0], "%s", v->indicator);
+        snprintf(key[1], sizeof key[1], "%s", v->period);
+        if (bsearch(key, rows->locked, rows->nlocked, sizeof key, locked_cmp))
+            rci_violations_add(vs, (int)i, "period",
+                               "period %s of %s is locked (an admin override with a reason is "
+                               "needed)", v->period, v->indicator);
+    }
 }
 
 void push_rows_locked(const push_rows *rows, const char *csv_rows,

@@ -34,6 +34,8 @@ typedef struct push_rows {
     push_region *regions;        /* sorted by code */
     size_t nregions;
     char defs_at[64];            /* newest indicators.updated_at read */
+    char (*locked)[2][72];       /* locked (indicator, period) pairs */
+    size_t nlocked;
     size_t nrows;
     char (*period_end)[RCI_DATE_TEXT_MAX];   /* per row, set by validate */
 } push_rows;
@@ -50,6 +52,7 @@ typedef struct push_prior {
 /* PostgreSQL array literals ("{\"a\",\"b\"}"), malloc'd. */
 typedef struct push_arrays {
     char *indicators, *regions, *periods, *period_ends, *values, *notes;
+    char *lock_indicators, *lock_periods;   /* distinct (indicator, period) pairs */
 } push_arrays;
 
 /* Read the prepare query's rows. Returns 0, or -1 if the result is not
@@ -68,12 +71,18 @@ void push_rows_check_scope(const push_rows *rows, const Rci__V1__PushValuesReque
 void push_rows_validate(push_rows *rows, const Rci__V1__PushValuesRequest *req,
                         rci_violations *vs);
 
+/* validate_only: a violation for every row whose period is locked (the
+ * pairs the prepare query found). */
+void push_rows_check_locks(const push_rows *rows, const Rci__V1__PushValuesRequest *req,
+                           rci_violations *vs);
+
 /* Violations for the locked rows rci_push_write reported ("3,17,…"). */
 void push_rows_locked(const push_rows *rows, const char *csv_rows,
                       const Rci__V1__PushValuesRequest *req, rci_violations *vs);
 
-/* Distinct indicator and region codes of the batch (for the prepare query);
- * only .indicators and .regions are set. Returns 0 or -1. */
+/* Distinct indicator and region codes of the batch, and its distinct
+ * (indicator, period) pairs, for the prepare query: .indicators, .regions,
+ * .lock_indicators and .lock_periods are set. Returns 0 or -1. */
 int push_rows_key_arrays(const Rci__V1__PushValuesRequest *req, push_arrays *out);
 
 /* Every column of a validated batch. Returns 0 or -1 (out of memory). */

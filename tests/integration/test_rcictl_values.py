@@ -379,32 +379,26 @@ class RcictlValuesTest(harness.RcidTestCase):
         self.assertEqual(out["written"], 1800)
         self.assertEqual(self.cell(PM25, HZ, "1980-12"), ("12", note, 1))
 
-    def test_failed_batch_leaves_earlier_ones_committed(self):
-        # A lock can only be found while writing (validate_only does not check
-        # locks): batch 2 of 3 fails, batch 1 stays committed, and rcictl says so.
+    def test_locked_period_found_before_anything_is_written(self):
+        # The multi-batch pre-check (validate_only) reports locked periods too,
+        # so a file with a locked cell in batch 2 of 3 writes nothing at all.
         self.pg.psql("INSERT INTO period_locks (indicator_code, frequency, period, reason) "
                      f"VALUES ('{PM25}', 'monthly', '2008-03', 'closed for the test')")
         path = self.write("lock.csv", HEADER + "".join(
             f"{PM25},{HZ},2008-{m:02d},{20 + m},\n" for m in range(1, 6)))
         p, out = self.push_json(path, "--batch-rows", "2")
         self.fails(p)
-        self.assertEqual([b["result"] for b in out["batches"]],
-                         ["written", "failed", "not written"])
         self.assertEqual([(x["line"], x["field"]) for x in out["problems"]], [(4, "period")])
-        self.assertIn("THE FILE IS PARTLY WRITTEN: batch 1 is committed (lines 2-3)", p.stderr)
-        self.assertIn("batches 2-3 were not written (lines 4-6)", p.stderr)
-        self.assertIn("FAILED_PRECONDITION", p.stderr)
-        self.assertEqual(self.cell(PM25, HZ, "2008-01"), ("21", "", 1))
+        self.assertIn("locked", p.stdout + p.stderr)
+        self.assertIsNone(self.cell(PM25, HZ, "2008-01"))
         self.assertIsNone(self.cell(PM25, HZ, "2008-04"))
-        # Once unlocked, the same push again: batch 1 replays, the rest is written.
+        # Once unlocked, the same file is written whole.
         self.pg.psql(f"DELETE FROM period_locks WHERE indicator_code = '{PM25}' "
                      "AND period = '2008-03'")
         p, out = self.push_json(path, "--batch-rows", "2")
         self.ok(p)
-        self.assertEqual([b["result"] for b in out["batches"]],
-                         ["replayed", "written", "written"])
-        self.assertEqual((out["replayed"], out["written"], out["failed"]), (2, 3, 0))
-        self.assertEqual(len(self.history(PM25, HZ, "2008-01")), 1)
+        self.assertEqual([b["result"] for b in out["batches"]], ["written", "written", "written"])
+        self.assertEqual((out["written"], out["failed"]), (5, 0))
         self.assertEqual(self.cell(PM25, HZ, "2008-05"), ("25", "", 1))
 
     def test_progress_bar_only_on_a_terminal(self):

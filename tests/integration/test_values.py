@@ -206,6 +206,10 @@ class ValuesTest(harness.RcidTestCase):
         err = self.assertRpcError(lambda: self.push([(GOOD, HZ, "2021-01", "91")]),
                                   grpc.StatusCode.FAILED_PRECONDITION)
         self.assertEqual([v.field for v in bad_request(err).field_violations], ["values[0].period"])
+        # A dry run finds what the push would refuse.
+        r = self.push([(GOOD, HZ, "2021-02", "91"), (GOOD, HZ, "2021-01", "91")], validate_only=True)
+        self.assertEqual([(v.row, v.field) for v in r.violations], [(1, "period")])
+        self.assertIn("locked", r.violations[0].description)
         self.assertRpcError(lambda: self.push([(GOOD, HZ, "2021-01", "91")], override_lock=True,
                                               reason="audit finding"),
                             grpc.StatusCode.PERMISSION_DENIED)
