@@ -125,12 +125,19 @@ BEGIN
         RETURN;
     END IF;
 
-    -- Locked periods, unless an admin overrides.
+    -- Locked periods, unless an admin overrides. The predicate runs once per
+    -- distinct (indicator, period), not per row: MATERIALIZED keeps the
+    -- planner from pushing it below the DISTINCT.
     IF NOT p_override THEN
+        WITH pairs AS MATERIALIZED (
+            SELECT DISTINCT ind, per FROM unnest(p_indicator, p_period) AS u (ind, per)
+        ), locked AS MATERIALIZED (
+            SELECT ind, per FROM pairs WHERE rci_period_locked(ind, per)
+        )
         SELECT array_agg(t.ord - 1 ORDER BY t.ord), count(*)
           INTO locked_rows, locked_total
           FROM unnest(p_indicator, p_period) WITH ORDINALITY AS t (ind, per, ord)
-         WHERE rci_period_locked(t.ind, t.per);
+          JOIN locked l ON l.ind = t.ind AND l.per = t.per;
         IF locked_total > 0 THEN
             locked_rows := locked_rows[1:100];
             status := 'locked';

@@ -474,6 +474,7 @@ static const struct {
 } admin_commands[] = {
     {"token", admin_token},
     {"audit", admin_audit},
+    {"calendar", rcictl_admin_calendar}, {"lock", rcictl_admin_lock},
 };
 
 int rcictl_cmd_admin(rcictl *ctx, int argc, char **argv)

@@ -69,8 +69,11 @@ static void print_help(FILE *out)
           "                               read values, latest or as of an instant\n"
           "  history INDICATOR REGION PERIOD\n"
           "                               every revision of one value\n"
-          "  admin token create|list|revoke, admin audit\n"
-          "                               tokens and the audit trail (admin token needed)\n"
+          "  completeness PERIOD [--agency A] [--city C] [--circle X] [--late|--missing]\n"
+          "                               who reported on time, late, or not yet\n"
+          "  admin token create|list|revoke, admin audit, admin calendar list|put,\n"
+          "  admin lock                   tokens, the audit trail, the working-day\n"
+          "                               calendar, period locks (admin token needed)\n"
           "\n"
           "Run `rcictl COMMAND --help` for a command's details.\n"
           "\n",
@@ -299,6 +302,7 @@ static const struct {
     {"history", rcictl_cmd_history},
     {"indicators", rcictl_cmd_indicators},
     {"agencies", rcictl_cmd_agencies},
+    {"completeness", rcictl_cmd_completeness},
 };
 
 int main(int argc, char **argv)
