@@ -39,6 +39,7 @@
 #include "platform/log.h"
 #include "platform/migrate.h"
 #include "platform/pgembed.h"
+#include "rcid/localdb.h"
 
 #define EXIT_DONE 0
 #define EXIT_FAILED 1
@@ -257,109 +258,19 @@ static void local_detail(char *out, size_t outlen)
 
 /* ---- the database ------------------------------------------------------------------------ */
 
-/* A libpq conninfo value, single-quoted with \ and ' escaped. */
-static void conninfo_quote(const char *v, char *out, size_t outlen)
-{
-    size_t k = 0;
-    out[k++] = '\'';
-    for (; *v && k + 3 < outlen; v++) {
-        if (*v == '\'' || *v == '\\')
-            out[k++] = '\\';
-        out[k++] = *v;
-    }
-    out[k++] = '\'';
-    out[k] = '\0';
-}
-
-/* 1 if an rcid holds DATA_DIR/pg.lock (it runs the cluster), 0 if not. */
-static int embedded_in_use(const char *data_dir)
-{
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/pg.lock", data_dir);
-    int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    int busy = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-    close(fd);   /* releases our lock, if we took it */
-    return busy;
-}
-
-typedef struct token_db {
-    rci_pgembed *pg;             /* the cluster we started, if we did */
-    char *conninfo;
-    PGconn *conn;
-} token_db;
+typedef rcid_localdb token_db;   /* rcid/localdb.h */
 
 /* may_init: create the embedded cluster if DATA_DIR has none (create may:
  * it is how the first token comes before the first start; list and revoke
  * have nothing to work on there). */
 static int db_open(token_db *db, const rci_config *cfg, int may_init)
 {
-    char err[1024] = "";
-    if (!cfg->database && !may_init) {
-        char pgdir[PATH_MAX + 8];
-        snprintf(pgdir, sizeof pgdir, "%s/pg", cfg->data_dir);
-        if (access(pgdir, F_OK) != 0) {
-            fprintf(stderr, "rcid token: no embedded cluster in %s yet, so no tokens (give "
-                    "--data-dir or --database)\n", cfg->data_dir);
-            return -1;
-        }
-    }
-    if (cfg->database) {
-        db->conninfo = strdup(cfg->database);
-    } else {
-        char dd[PATH_MAX];
-        if (!realpath(cfg->data_dir, dd))
-            snprintf(dd, sizeof dd, "%s", cfg->data_dir);
-        if (embedded_in_use(dd)) {
-            char sock[PATH_MAX + 8], q[2 * PATH_MAX + 16];
-            snprintf(sock, sizeof sock, "%s/run", dd);
-            conninfo_quote(sock, q, sizeof q);
-            if (asprintf(&db->conninfo, "host=%s port=5432 dbname=rci user=rci", q) < 0)
-                db->conninfo = NULL;
-            fprintf(stderr, "rcid token: using the embedded PostgreSQL of the rcid running on %s\n",
-                    dd);
-        } else {
-            fprintf(stderr, "rcid token: starting the embedded PostgreSQL in %s\n", dd);
-            db->pg = rci_pgembed_start(dd, err, sizeof err);
-            if (!db->pg) {
-                fprintf(stderr, "rcid token: %s\n", err);
-                return -1;
-            }
-            db->conninfo = strdup(rci_pgembed_conninfo(db->pg));
-        }
-    }
-    if (!db->conninfo) {
-        fputs("rcid token: out of memory\n", stderr);
-        return -1;
-    }
-    /* Through a running rcid's socket: DATA_DIR/run, unless DATA_DIR is too
-     * long for a socket path and rcid put it in /tmp (its log says where). */
-    const char *hint = !cfg->database && !db->pg
-                           ? "rcid token: if rcid's log says its socket is elsewhere, pass "
-                             "--database 'host=THAT_DIR port=5432 dbname=rci user=rci'\n"
-                           : "";
-    if (rci_migrate(db->conninfo, rci_embedded_migrations, rci_embedded_migrations_count, err,
-                    sizeof err) < 0) {
-        fprintf(stderr, "rcid token: %s\n%s", err, hint);
-        return -1;
-    }
-    db->conn = PQconnectdb(db->conninfo);
-    if (PQstatus(db->conn) != CONNECTION_OK) {
-        fprintf(stderr, "rcid token: cannot connect to PostgreSQL: %s%s", PQerrorMessage(db->conn),
-                hint);
-        return -1;
-    }
-    return 0;
+    return rcid_localdb_open(db, "rcid token", cfg, may_init ? NULL : "tokens");
 }
 
 static void db_close(token_db *db)
 {
-    if (db->conn)
-        PQfinish(db->conn);
-    if (db->pg)
-        rci_pgembed_stop(db->pg);
-    free(db->conninfo);
+    rcid_localdb_close(db);
 }
 
 /* Run one of the admin statements; NULL (message printed) unless it
@@ -517,34 +428,9 @@ int rcid_token_main(int argc, char **argv)
     }
 
     /* The database settings, read the way rcid reads them. */
-    char *cargv[8];
-    int cargc = 0;
-    cargv[cargc++] = "rcid";
-    if (t.config) {
-        cargv[cargc++] = "--config";
-        cargv[cargc++] = (char *)t.config;
-    }
-    if (t.database) {
-        cargv[cargc++] = "--database";
-        cargv[cargc++] = (char *)t.database;
-    }
-    if (t.data_dir) {
-        cargv[cargc++] = "--data-dir";
-        cargv[cargc++] = (char *)t.data_dir;
-    }
-    cargv[cargc] = NULL;
     rci_config cfg;
-    char err[1024] = "";
-    if (rci_config_parse(&cfg, cargc, cargv, err, sizeof err) != RCI_CONFIG_OK) {
-        fprintf(stderr, "rcid token: %s\n", err);
-        rci_config_free(&cfg);
+    if (rcid_localdb_settings("rcid token", t.config, t.database, t.data_dir, &cfg) < 0)
         return EXIT_USAGE;
-    }
-    if (t.data_dir) {                /* --data-dir wins over RCI_DATABASE_URL */
-        free(cfg.database);
-        cfg.database = NULL;
-    }
-    rci_log_set_level(RCI_LOG_WARN);
 
     token_db db = {0};
     rc = EXIT_FAILED;
