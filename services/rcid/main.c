@@ -10,8 +10,9 @@
  * To add a service: write services/NAME/, then add its init to
  * service_inits below.
  *
- * `rcid token …` is another program in the same binary: the local token
- * command (rcid/token.c), dispatched first and returning before any of this.
+ * `rcid token …` and `rcid demo …` are other programs in the same binary:
+ * the local token command (rcid/token.c) and the demo data loader
+ * (rcid/demo.c), dispatched first and returning before any of this.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "admin/calendar.h"
 #include "platform/auth.h"
 #include "platform/config.h"
 #include "platform/desc.h"
@@ -42,6 +44,7 @@
 #include "platform/migrate.h"
 #include "platform/pgembed.h"
 #include "indicators/indicators.h"
+#include "rcid/demo.h"
 #include "rcid/token.h"
 #include "registry/registry.h"
 #include "std/std.h"
@@ -58,9 +61,12 @@ static const struct {
     {"reflection", rci_reflection_init},
     {"auth", rci_auth_init},
     {"admin", rci_admin_init},
+    {"admin.calendar", rci_admin_calendar_init},
     {"registry", rci_registry_init},
     {"indicators.push", rci_push_init},
     {"indicators.values", rci_values_init},
+    {"indicators.completeness", rci_completeness_init},
+    {"indicators.series", rci_series_init},
 };
 
 /* Everything main owns, in one place for the signal handlers. */
@@ -319,6 +325,8 @@ int main(int argc, char **argv)
     char err[1024] = "";
     if (argc >= 2 && strcmp(argv[1], "token") == 0)
         return rcid_token_main(argc - 1, argv + 1);   /* local command: rcid/token.c */
+    if (argc >= 2 && strcmp(argv[1], "demo") == 0)
+        return rcid_demo_main(argc - 1, argv + 1);    /* local command: rcid/demo.c */
     int rv = rci_config_parse(&d.cfg, argc, argv, err, sizeof err);
     if (rv != RCI_CONFIG_OK) {
         if (rv == RCI_CONFIG_ERROR)
