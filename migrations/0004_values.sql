@@ -223,22 +223,27 @@ $$;
 -- sorts chronologically, which the keyset paging (p_after) relies on. Takes the commit-order lock shared first, then reads in a new
 -- snapshot (a VOLATILE PL/pgSQL function takes one per statement), so a
 -- writer still committing is either waited for or later than p_as_of.
+-- Everything a caller needs about the cell comes out of here: a join in the
+-- calling statement would read tables in that statement's older snapshot.
 CREATE FUNCTION rci_values_as_of(
     p_as_of timestamptz, p_indicators text[], p_regions text[],
     p_from date, p_to date, p_after text[], p_limit int)
 RETURNS TABLE (indicator_code text, region_code text, period text, value numeric, note text,
-               revision int, agency_code text, committed_at timestamptz)
+               revision int, agency_code text, committed_at timestamptz,
+               period_end date, frequency text, first_committed_at timestamptz)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(rci_commit_lock_key());
     RETURN QUERY
     SELECT DISTINCT ON (r.indicator_code, r.region_code, r.period)
            r.indicator_code, r.region_code, r.period, r.value, r.note, r.revision,
-           b.agency_code, b.committed_at
+           b.agency_code, b.committed_at, c.period_end, i.frequency, fb.committed_at
       FROM revisions r
       JOIN batches b ON b.id = r.batch_id
       JOIN cells c ON c.indicator_code = r.indicator_code AND c.region_code = r.region_code
                   AND c.period = r.period
+      JOIN batches fb ON fb.id = c.first_batch_id
+      JOIN indicators i ON i.code = r.indicator_code
      WHERE b.committed_at <= p_as_of
        AND (p_indicators IS NULL OR r.indicator_code = ANY (p_indicators))
        AND (p_regions IS NULL OR r.region_code = ANY (p_regions))

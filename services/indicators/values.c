@@ -27,13 +27,20 @@
 #define FILTER_MAX 1000          /* codes in one filter list */
 
 /* Columns of both value queries: indicator, region, period, value, note,
- * revision, agency, committed_at (µs since the epoch). */
-#define VALUE_COLUMNS 8
+ * revision, agency, committed_at (µs since the epoch), late. */
+#define VALUE_COLUMNS 9
+
+/* Late: first reported (the cell's first batch) after its due date, in CST
+ * (rci_due_date and friends: migrations/0007_completeness.sql). */
+#define LATE_COLUMN(first_at, end, freq)                                               \
+    "(rci_cst_date(" first_at ") > rci_due_date(" end ", rci_due_working_days(" freq ")))::text"
 
 static const char sql_latest[] =
     "SELECT c.indicator_code, c.region_code, c.period, c.value::text, c.note, c.revision::text,\n"
-    "       b.agency_code, (extract(epoch FROM b.committed_at) * 1000000)::bigint::text\n"
+    "       b.agency_code, (extract(epoch FROM b.committed_at) * 1000000)::bigint::text,\n"
+    "       " LATE_COLUMN("fb.committed_at", "c.period_end", "i.frequency") "\n"
     "  FROM cells c JOIN batches b ON b.id = c.batch_id\n"
+    "  JOIN batches fb ON fb.id = c.first_batch_id JOIN indicators i ON i.code = c.indicator_code\n"
     " WHERE ($1::text[] IS NULL OR c.indicator_code = ANY ($1::text[]))\n"
     "   AND ($2::text[] IS NULL OR c.region_code = ANY ($2::text[])\n"
     "        OR c.region_code IN (SELECT city_code FROM circle_members\n"
@@ -48,8 +55,9 @@ static const char sql_latest[] =
 /* $1 as_of in µs since the epoch (clamped to now(): a future instant has
  * no repeatable answer), then the filters as above. */
 static const char sql_as_of[] =
-    "SELECT indicator_code, region_code, period, value::text, note, revision::text, agency_code,\n"
-    "       (extract(epoch FROM committed_at) * 1000000)::bigint::text\n"
+    "SELECT v.indicator_code, v.region_code, v.period, v.value::text, v.note, v.revision::text,\n"
+    "       v.agency_code, (extract(epoch FROM v.committed_at) * 1000000)::bigint::text,\n"
+    "       " LATE_COLUMN("v.first_committed_at", "v.period_end", "v.frequency") "\n"
     "  FROM rci_values_as_of(\n"
     "         least('epoch'::timestamptz + $1::bigint * interval '1 microsecond', now()),\n"
     "         $2::text[],\n"
@@ -57,7 +65,8 @@ static const char sql_as_of[] =
     "           array(SELECT unnest($3::text[]) UNION\n"
     "                 SELECT city_code FROM circle_members WHERE circle_code = ANY ($3::text[]))\n"
     "         END,\n"
-    "         $4::date, $5::date, $6::text[], $7::int)";
+    "         $4::date, $5::date, $6::text[], $7::int) v\n"
+    " ORDER BY v.indicator_code, v.region_code, v.period";
 
 static const char sql_history[] =
     "SELECT r.revision::text, r.value::text, r.note, b.agency_code,\n"
@@ -222,6 +231,7 @@ static void query_done(rci_call *call, const PGresult *res)
         v->agency_code = PQgetvalue(res, i, 6);
         set_timestamp(&ts[i], PQgetvalue(res, i, 7));
         v->recorded_at = &ts[i];
+        v->late = PQgetvalue(res, i, 8)[0] == 't';
         ptrs[i] = v;
     }
     Rci__V1__QueryValuesResponse resp = RCI__V1__QUERY_VALUES_RESPONSE__INIT;

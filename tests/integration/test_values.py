@@ -93,6 +93,19 @@ class ValuesTest(harness.RcidTestCase):
         q = self.query(indicators=[GOOD], regions=[HZ], period_from="2016-12", period_to="2016-12")
         self.assertEqual([(v.period, v.value, v.revision) for v in q.values], [("2016-12", "96.7", 1)])
         self.assertEqual(q.values[0].recorded_at.seconds, r.committed_at.seconds)
+        self.assertTrue(q.values[0].late, "2016-12 was due in January 2017")
+
+    def test_late_flag(self):
+        # This month (CST) is not due before next month: reported now, on time.
+        cst = time.gmtime(time.time() + 8 * 3600)
+        this_month = f"{cst.tm_year}-{cst.tm_mon:02d}"
+        self.push([(GOOD, HZ, this_month, "95")])
+        q = self.query(indicators=[GOOD], regions=[HZ], period_from=this_month,
+                       period_to=this_month)
+        self.assertEqual([(v.period, v.late) for v in q.values], [(this_month, False)])
+        q = self.query(indicators=[GOOD], regions=[HZ], period_from=this_month,
+                       period_to=this_month, as_of=ts_now())
+        self.assertEqual([(v.period, v.late) for v in q.values], [(this_month, False)])
 
     def test_replay_and_conflict(self):
         rows = [(GOOD, HZ, "2017-01", "95.1"), (GOOD, HZ, "2017-02", "93.0")]
