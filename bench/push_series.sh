@@ -171,10 +171,11 @@ start_rcid() {
 
 # ---- (a) push and COPY ------------------------------------------------------
 
-# push_rate FIRST SIZE COUNT: "VALUES SECONDS" of COUNT pushes of SIZE values.
+# push_rate FIRST SIZE COUNT: "VALUES SECONDS" of COUNT pushes of SIZE
+# values; "0 0" when a call failed (bench_push said why on stderr).
 push_rate() {
     "$BENCH_PUSH" push "127.0.0.1:$RCID_PORT" "$TOKEN" "$PUSH_REGION" "$1" "$2" "$3" ||
-        { FAILED=1; echo "0 0"; }
+        echo "0 0"
 }
 
 # copy_rate NAME FIRST SIZE COUNT REGION WITH_REVISIONS: "ROWS SECONDS" of
@@ -208,6 +209,7 @@ push_vs_copy() {
     local size=$1 count=$2 first=$3 p c c2 pr cr cr2 ratio
     log "push: $count calls of $size values"
     p=$(push_rate "$first" "$size" "$count")
+    [ "$p" = "0 0" ] && FAILED=1
     log "COPY: the same rows, $count × $size, into cells / cells + revisions"
     c=$(copy_rate "copy_$size" "$first" "$size" "$count" "$COPY_REGION" 0)
     c2=$(copy_rate "copy2_$size" "$first" "$size" "$count" "$COPY2_REGION" 1)

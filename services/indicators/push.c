@@ -276,8 +276,12 @@ static void push_authed(rci_call *call, const rci_identity *who)
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
+    /* Locks are looked up here only for a dry run: a real push has the write
+     * check them inside its transaction, and each lookup costs a calendar
+     * computation per (indicator, period). */
+    int dry = req->validate_only && !req->override_lock;
     const char *params[6] = {keys.indicators, keys.regions, who->agency_code, req->request_id,
-                             keys.lock_indicators, keys.lock_periods};
+                             dry ? keys.lock_indicators : NULL, dry ? keys.lock_periods : NULL};
     rci_call_query(call, stmt_prepare, params, prepare_done);
     push_arrays_free(&keys);
 }

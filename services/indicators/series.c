@@ -66,12 +66,12 @@
  * (period, value) of the periods whose last day lies in $3..$4. A cell per
  * period, so a range of at most SERIES_MAX periods has at most that many
  * rows; the limit only bounds the work for a range that will be refused. */
-#define SERIES_DEFS                                                                      \
-    "WITH i AS (SELECT frequency,\n"                                                     \
+#define SERIES_DEFS                                                                             \
+    "WITH i AS (SELECT frequency,\n"                                                            \
     "                  array_position('{daily,monthly,quarterly,half_yearly,yearly}'::text[],\n" \
-    "                                 frequency) AS f\n"                                 \
-    "             FROM indicators WHERE code = $1)\n"                                     \
-    "SELECT 'd', (SELECT frequency FROM i), (SELECT kind FROM regions WHERE code = $2)\n" \
+    "                                 frequency) AS f\n"                                        \
+    "             FROM indicators WHERE code = $1)\n"                                           \
+    "SELECT 'd', (SELECT frequency FROM i), (SELECT kind FROM regions WHERE code = $2)\n"       \
     "UNION ALL\n"
 #define SERIES_LO "($5::text[])[(SELECT f FROM i)]"
 #define SERIES_HI "($6::text[])[(SELECT f FROM i)]"
@@ -99,36 +99,36 @@ static const char sql_series_as_of[] =
  * rounded value (NULL for none / nothing reported), members reported and
  * missing (comma-separated, by code), and reporting members without a
  * population figure. vals is the CTE the two forms differ in. */
-#define AGG_HEAD                                                                         \
-    "WITH ind AS (SELECT frequency, aggregation, decimals FROM indicators WHERE code = $1),\n" \
+#define AGG_HEAD                                                                                \
+    "WITH ind AS (SELECT frequency, aggregation, decimals FROM indicators WHERE code = $1),\n"  \
     "members AS (SELECT city_code FROM circle_members WHERE circle_code = $2),\n"
 
-#define AGG_TAIL                                                                         \
-    "weighted AS (\n"                                                                    \
-    "  SELECT v.region_code, v.value, w.population\n"                                    \
-    "    FROM vals v\n"                                                                  \
-    "    LEFT JOIN LATERAL (\n"                                                          \
-    "         SELECT p.population FROM populations p\n"                                  \
-    "          WHERE p.region_code = v.region_code\n"                                    \
-    "          ORDER BY p.year <= $4::int DESC, abs(p.year - $4::int)\n"                 \
-    "          LIMIT 1) w ON (SELECT aggregation FROM ind) = 'population_weighted_mean')\n" \
-    "SELECT (SELECT frequency FROM ind), (SELECT aggregation FROM ind),\n"               \
-    "       (SELECT kind FROM regions WHERE code = $2),\n"                               \
-    "       round(CASE (SELECT aggregation FROM ind)\n"                                  \
-    "               WHEN 'sum' THEN sum(value)\n"                                        \
-    "               WHEN 'mean' THEN round(sum(value), 30) / count(*)\n"                 \
-    "               WHEN 'max' THEN max(value)\n"                                        \
-    "               WHEN 'population_weighted_mean'\n"                                   \
-    "                 THEN round(sum(value * population), 30) / sum(population)\n"       \
-    "             END, (SELECT decimals FROM ind))::text,\n"                             \
-    "       coalesce(string_agg(region_code, ',' ORDER BY region_code), ''),\n"          \
-    "       coalesce((SELECT string_agg(m.city_code, ',' ORDER BY m.city_code)\n"        \
-    "                   FROM members m\n"                                                \
-    "                  WHERE m.city_code NOT IN (SELECT region_code FROM vals)), ''),\n" \
-    "       coalesce(string_agg(region_code, ',' ORDER BY region_code)\n"                \
-    "                  FILTER (WHERE population IS NULL\n"                               \
-    "                            AND (SELECT aggregation FROM ind)\n"                    \
-    "                                = 'population_weighted_mean'), '')\n"               \
+#define AGG_TAIL                                                                                \
+    "weighted AS (\n"                                                                           \
+    "  SELECT v.region_code, v.value, w.population\n"                                           \
+    "    FROM vals v\n"                                                                         \
+    "    LEFT JOIN LATERAL (\n"                                                                 \
+    "         SELECT p.population FROM populations p\n"                                         \
+    "          WHERE p.region_code = v.region_code\n"                                           \
+    "          ORDER BY p.year <= $4::int DESC, abs(p.year - $4::int)\n"                        \
+    "          LIMIT 1) w ON (SELECT aggregation FROM ind) = 'population_weighted_mean')\n"     \
+    "SELECT (SELECT frequency FROM ind), (SELECT aggregation FROM ind),\n"                      \
+    "       (SELECT kind FROM regions WHERE code = $2),\n"                                      \
+    "       round(CASE (SELECT aggregation FROM ind)\n"                                         \
+    "               WHEN 'sum' THEN sum(value)\n"                                               \
+    "               WHEN 'mean' THEN round(sum(value), 30) / count(*)\n"                        \
+    "               WHEN 'max' THEN max(value)\n"                                               \
+    "               WHEN 'population_weighted_mean'\n"                                          \
+    "                 THEN round(sum(value * population), 30) / sum(population)\n"              \
+    "             END, (SELECT decimals FROM ind))::text,\n"                                    \
+    "       coalesce(string_agg(region_code, ',' ORDER BY region_code), ''),\n"                 \
+    "       coalesce((SELECT string_agg(m.city_code, ',' ORDER BY m.city_code)\n"               \
+    "                   FROM members m\n"                                                       \
+    "                  WHERE m.city_code NOT IN (SELECT region_code FROM vals)), ''),\n"        \
+    "       coalesce(string_agg(region_code, ',' ORDER BY region_code)\n"                       \
+    "                  FILTER (WHERE population IS NULL\n"                                      \
+    "                            AND (SELECT aggregation FROM ind)\n"                           \
+    "                                = 'population_weighted_mean'), '')\n"                      \
     "  FROM weighted"
 
 static const char sql_aggregate[] =
@@ -141,9 +141,9 @@ static const char sql_aggregate[] =
 static const char sql_aggregate_as_of[] =
     AGG_HEAD
     "vals AS (SELECT v.region_code, v.value\n"
-    "           FROM rci_series_as_of(\n"
-    "                  least('epoch'::timestamptz + $5::bigint * interval '1 microsecond', now()),\n"
-    "                  $1, array(SELECT city_code FROM members), $3, $3, $6::date, $6::date) v),\n"
+    "  FROM rci_series_as_of(\n"
+    "         least('epoch'::timestamptz + $5::bigint * interval '1 microsecond', now()),\n"
+    "         $1, array(SELECT city_code FROM members), $3, $3, $6::date, $6::date) v),\n"
     AGG_TAIL;
 
 static int stmt_series = -1, stmt_series_as_of = -1;
