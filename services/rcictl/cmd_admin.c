@@ -62,90 +62,6 @@ static void help(FILE *out)
     rcictl_print_global_help(out);
 }
 
-/* ---- times ---------------------------------------------------------------------- */
-
-static int digits(const char *s, size_t n, int *v)
-{
-    *v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return 1;
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's
- * days_from_civil), so no time zone or libc range is involved. */
-static long long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* RFC 3339 date-time with a zone, or a date (its start in China Standard
- * Time, DESIGN §6), into a Timestamp. Returns 0, or -1 if s is neither. */
-static int parse_time(const char *s, Google__Protobuf__Timestamp *ts)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0, nanos = 0, off = 8 * 3600;
-    size_t n = strlen(s);
-    if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1)
-        return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || y < 1)
-        return -1;
-    if (n > 10) {
-        const char *p = s + 10;
-        if ((*p != 'T' && *p != 't') || n < 20 || !digits(p + 1, 2, &h) || p[3] != ':' ||
-            !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &sec) || h > 23 ||
-            mi > 59 || sec > 60)
-            return -1;
-        p += 9;
-        if (*p == '.') {
-            size_t f = strspn(p + 1, "0123456789");
-            if (f == 0 || f > 9)
-                return -1;
-            for (size_t i = 0; i < 9; i++)
-                nanos = nanos * 10 + (i < f ? p[1 + i] - '0' : 0);
-            p += 1 + f;
-        }
-        int oh, om;
-        if (strcmp(p, "Z") == 0 || strcmp(p, "z") == 0)
-            off = 0;
-        else if (strlen(p) == 6 && (p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &oh) &&
-                 p[3] == ':' && digits(p + 4, 2, &om) && oh < 24 && om < 60)
-            off = (p[0] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-        else
-            return -1;
-        if (sec == 60)
-            sec = 59;                              /* a leap second: its last instant */
-    }
-    google__protobuf__timestamp__init(ts);
-    ts->seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-    ts->nanos = nanos;
-    return 0;
-}
-
-/* A Timestamp as "2026-11-23T10:00:00+08:00" (China Standard Time); "" when
- * absent. */
-static const char *cst(const Google__Protobuf__Timestamp *ts, char buf[40])
-{
-    if (!ts)
-        return "";
-    time_t t = (time_t)(ts->seconds + 8 * 3600);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return "?";
-    strftime(buf, 40, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-    return buf;
-}
-
 /* ---- calling --------------------------------------------------------------------------- */
 
 /* One unary AdminService call; on failure prints it and returns its exit
@@ -177,16 +93,16 @@ static const char *const token_keys[] = {"id", "agency_code", "admin", "prefix",
 /* Add a token as a row; secret (may be NULL) fills a ninth column. */
 static int token_row(rcictl_table *t, const Rci__V1__Token *tok, const char *secret, int text)
 {
-    char id[24], c[40], e[40], r[40];
+    char id[24], c[48], e[48], r[48];
     snprintf(id, sizeof id, "%lld", (long long)tok->id);
     const char *row[] = {
         id,
         text && !*tok->agency_code ? "-" : tok->agency_code,
         tok->admin ? (text ? "yes" : "true") : (text ? "no" : "false"),
         tok->prefix,
-        cst(tok->created_at, c),
-        text && !tok->expires_at ? "never" : cst(tok->expires_at, e),
-        text && !tok->revoked_at ? "-" : cst(tok->revoked_at, r),
+        rcictl_cst(tok->created_at, 0, c),
+        text && !tok->expires_at ? "never" : rcictl_cst(tok->expires_at, 0, e),
+        text && !tok->revoked_at ? "-" : rcictl_cst(tok->revoked_at, 0, r),
         tok->label,
         secret,
     };
@@ -218,7 +134,7 @@ static int token_create(rcictl *ctx, const char *agency, int admin, const char *
     req.admin = admin;
     req.label = (char *)(label ? label : "");
     if (expires) {
-        if (parse_time(expires, &exp) < 0)
+        if (rcictl_parse_time(expires, &exp) < 0)
             return rcictl_usage_error("admin token",
                                       "--expires \"%s\": want an RFC 3339 time such as "
                                       "2027-01-01T00:00:00+08:00, or a date such as 2027-01-01",
@@ -236,12 +152,12 @@ static int token_create(rcictl *ctx, const char *agency, int admin, const char *
         fputs("rcictl: the server sent no token\n", stderr);
         rc = RCICTL_EXIT_RPC;
     } else if (ctx->format == RCICTL_FORMAT_TABLE) {
-        char e[40];
+        char e[48];
         printf("%s\n", resp->secret);
         fprintf(stderr, "rcictl: token %lld created: %s%s%s, prefix %s, expires %s\n",
                 (long long)tok->id, *tok->agency_code ? "agency " : "", tok->agency_code,
                 tok->admin ? (*tok->agency_code ? " + admin" : "admin") : "", tok->prefix,
-                tok->expires_at ? cst(tok->expires_at, e) : "never");
+                tok->expires_at ? rcictl_cst(tok->expires_at, 0, e) : "never");
         fputs("rcictl: the secret above is shown only this once; store it now\n", stderr);
     } else {
         Rci__V1__Token *one[] = {(Rci__V1__Token *)tok};
@@ -368,11 +284,11 @@ static int audit_rows(rcictl_table *t, const Rci__V1__ListAuditResponse *resp, s
 {
     for (size_t i = 0; i < resp->n_entries && i < take; i++) {
         const Rci__V1__AuditEntry *e = resp->entries[i];
-        char id[24], tok[24], at[40];
+        char id[24], tok[24], at[48];
         snprintf(id, sizeof id, "%lld", (long long)e->id);
         snprintf(tok, sizeof tok, "%lld", (long long)e->token_id);
         const char *row[] = {id,
-                             cst(e->at, at),
+                             rcictl_cst(e->at, 0, at),
                              text && !*e->agency_code ? "-" : e->agency_code,
                              e->token_id ? tok : (text ? "-" : ""),
                              e->action,
@@ -412,7 +328,7 @@ static int admin_audit(rcictl *ctx, int argc, char **argv)
             return RCICTL_EXIT_OK;
         case O_SINCE:
         case O_UNTIL:
-            if (parse_time(value, oid == O_SINCE ? &since : &until) < 0)
+            if (rcictl_parse_time(value, oid == O_SINCE ? &since : &until) < 0)
                 return rcictl_usage_error("admin", "--%s \"%s\": want an RFC 3339 time or a date",
                                           oid == O_SINCE ? "since" : "until", value);
             if (oid == O_SINCE)

@@ -117,58 +117,6 @@ static void lock_help(FILE *out)
 
 /* ---- dates and times ------------------------------------------------------------------ */
 
-static int digits(const char *s, size_t n, int *v)
-{
-    *v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return 1;
-}
-
-/* Days from 1970-01-01 to y-m-d and back, proleptic Gregorian (Howard
- * Hinnant's days_from_civil / civil_from_days). */
-static long long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-/* "YYYY-MM-DD", a real date of 1900..2999, into days since 1970-01-01.
- * Returns 0, or -1. */
-static int parse_date(const char *s, long long *days)
-{
-    int y, m, d;
-    if (strlen(s) != 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) ||
-        s[7] != '-' || !digits(s + 8, 2, &d) || y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1)
-        return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
-        return -1;
-    *days = days_from_civil(y, m, d);
-    return 0;
-}
-
 static const char *const weekdays[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
                                        "Friday", "Saturday", "Sunday"};
 
@@ -178,25 +126,12 @@ static const char *weekday_of(long long days)
     return weekdays[((days + 3) % 7 + 7) % 7];
 }
 
-/* A Timestamp as "2026-11-23T10:00:00+08:00"; "" when absent. */
-static const char *cst(const Google__Protobuf__Timestamp *ts, char buf[40])
-{
-    if (!ts)
-        return "";
-    time_t t = (time_t)(ts->seconds + 8 * 3600);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return "?";
-    strftime(buf, 40, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
-    return buf;
-}
-
 /* Today's date in China Standard Time as "YYYY-MM-DD". */
 static void today_cst(char buf[16])
 {
     long long days = ((long long)time(NULL) + 8 * 3600) / 86400;
     int y, m, d;
-    civil_from_days(days, &y, &m, &d);
+    rcictl_civil_from_days(days, &y, &m, &d);
     snprintf(buf, 16, "%04d-%02d-%02d", y, m, d);
 }
 
@@ -251,7 +186,7 @@ static void completeness_json(const Rci__V1__GetCompletenessResponse *resp, cons
         const Rci__V1__ReportStatus *r = resp->reports[i];
         if (!report_selected(r, late, missing))
             continue;
-        char at[40];
+        char at[48];
         fputs(shown++ ? ",\n  {\"agency_code\": " : "\n  {\"agency_code\": ", stdout);
         rcictl_json_string(stdout, r->agency_code);
         fputs(", \"city_code\": ", stdout);
@@ -264,7 +199,7 @@ static void completeness_json(const Rci__V1__GetCompletenessResponse *resp, cons
         rcictl_json_string(stdout, r->due_date);
         fputs(", \"first_reported_at\": ", stdout);
         if (r->first_reported_at)
-            rcictl_json_string(stdout, cst(r->first_reported_at, at));
+            rcictl_json_string(stdout, rcictl_cst(r->first_reported_at, 0, at));
         else
             fputs("null", stdout);
         printf(", \"on_time\": %s, \"status\": ", r->on_time ? "true" : "false");
@@ -290,15 +225,15 @@ static int completeness_table(const rcictl *ctx, const Rci__V1__GetCompletenessR
         const Rci__V1__ReportStatus *r = resp->reports[i];
         if (!report_selected(r, late, missing))
             continue;
-        char at[40];
+        char at[48];
         const char *st = report_status(r, today);
         if (csv) {
             const char *row[] = {r->agency_code, r->city_code, r->indicator, r->period,
-                                 r->due_date, cst(r->first_reported_at, at), st};
+                                 r->due_date, rcictl_cst(r->first_reported_at, 0, at), st};
             rc = rcictl_table_add(t, row);
         } else {
             const char *row[] = {r->agency_code, r->city_code, r->indicator, r->due_date,
-                                 r->first_reported_at ? cst(r->first_reported_at, at) : "-", st};
+                                 r->first_reported_at ? rcictl_cst(r->first_reported_at, 0, at) : "-", st};
             rc = rcictl_table_add(t, row);
         }
     }
@@ -407,9 +342,10 @@ static int calendar_list(rcictl *ctx, int argc, char **argv)
             return RCICTL_EXIT_OK;
         }
         int y;
-        if (have_year || strlen(value) != 4 || !digits(value, 4, &y))
+        if (have_year || strlen(value) != 4 || strspn(value, "0123456789") != 4)
             return rcictl_usage_error("admin calendar", "list takes a year, e.g. 2026, not \"%s\"",
                                       value);
+        y = atoi(value);
         req.year = y;
         have_year = 1;
     }
@@ -429,7 +365,7 @@ static int calendar_list(rcictl *ctx, int argc, char **argv)
         long long days;
         const char *kind = text ? (d->working ? "make-up working day" : "holiday")
                                 : (d->working ? "true" : "false");
-        const char *row[] = {d->date, parse_date(d->date, &days) == 0 ? weekday_of(days) : "?",
+        const char *row[] = {d->date, rcictl_parse_date(d->date, &days) == 0 ? weekday_of(days) : "?",
                              kind, d->name};
         bad = rcictl_table_add(t, row) < 0;
     }
@@ -464,8 +400,8 @@ static int day_list_add(day_list *l, const char *arg, int working)
     if (dots && strlen(dots + 2) < sizeof b)
         strcpy(b, dots + 2);
     long long from, to;
-    if (alen >= sizeof a || parse_date(a, &from) < 0 ||
-        (dots ? parse_date(b, &to) < 0 : (to = from, 0)))
+    if (alen >= sizeof a || rcictl_parse_date(a, &from) < 0 ||
+        (dots ? rcictl_parse_date(b, &to) < 0 : (to = from, 0)))
         return rcictl_usage_error("admin calendar", "%s wants %s, not \"%s\"", opt,
                                   working ? "a date such as 2027-09-26"
                                           : "a date or a range such as 2027-10-01..2027-10-07",
@@ -480,7 +416,7 @@ static int day_list_add(day_list *l, const char *arg, int working)
                                   CALENDAR_PUT_MAX);
     for (long long dd = from; dd <= to; dd++) {
         int y, m, d;
-        civil_from_days(dd, &y, &m, &d);
+        rcictl_civil_from_days(dd, &y, &m, &d);
         snprintf(l->date[l->n], sizeof l->date[l->n], "%04d-%02d-%02d", y, m, d);
         l->working[l->n++] = working;
     }

@@ -76,95 +76,6 @@ static void history_help(FILE *out)
     rcictl_print_global_help(out);
 }
 
-/* ---- times -------------------------------------------------------------------------- */
-
-static int digits(const char *s, size_t n, int *v)
-{
-    *v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        *v = *v * 10 + (s[i] - '0');
-    }
-    return 1;
-}
-
-/* Days from 1970-01-01 to y-m-d, proleptic Gregorian (Howard Hinnant's
- * days_from_civil): no time zone or libc range involved. */
-static long long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* RFC 3339 date-time with a zone ("2026-11-05T18:00:00+08:00", "…Z",
- * fractions allowed), or a date alone — its start in China Standard Time
- * (DESIGN §6) — into a Timestamp. Returns 0, or -1 if s is neither. */
-static int parse_time(const char *s, Google__Protobuf__Timestamp *ts)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0, nanos = 0, off = 8 * 3600;
-    size_t n = strlen(s);
-    if (n < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
-        !digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || y < 1)
-        return -1;
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
-        return -1;
-    if (n > 10) {
-        const char *p = s + 10;
-        if ((*p != 'T' && *p != 't' && *p != ' ') || n < 20 || !digits(p + 1, 2, &h) ||
-            p[3] != ':' || !digits(p + 4, 2, &mi) || p[6] != ':' || !digits(p + 7, 2, &sec) ||
-            h > 23 || mi > 59 || sec > 60)
-            return -1;
-        p += 9;
-        if (*p == '.') {
-            size_t f = strspn(p + 1, "0123456789");
-            if (f == 0 || f > 9)
-                return -1;
-            for (size_t i = 0; i < 9; i++)
-                nanos = nanos * 10 + (i < f ? p[1 + i] - '0' : 0);
-            p += 1 + f;
-        }
-        int oh, om;
-        if (strcmp(p, "Z") == 0 || strcmp(p, "z") == 0)
-            off = 0;
-        else if (strlen(p) == 6 && (p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &oh) &&
-                 p[3] == ':' && digits(p + 4, 2, &om) && oh < 24 && om < 60)
-            off = (p[0] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
-        else
-            return -1;
-        if (sec == 60)
-            sec = 59;                               /* a leap second: its last instant */
-    }
-    google__protobuf__timestamp__init(ts);
-    ts->seconds = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
-    ts->nanos = nanos;
-    return 0;
-}
-
-/* A Timestamp as "2026-11-23T10:00:00+08:00", with microseconds when it has
- * some (revisions committed in the same second stay distinguishable); ""
- * when absent. */
-static const char *cst(const Google__Protobuf__Timestamp *ts, char buf[48])
-{
-    if (!ts)
-        return "";
-    time_t t = (time_t)(ts->seconds + 8 * 3600);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm))
-        return "?";
-    size_t n = strftime(buf, 48, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (ts->nanos > 0 && ts->nanos < 1000000000)
-        n += (size_t)snprintf(buf + n, 48 - n, ".%06d", (int)(ts->nanos / 1000));
-    snprintf(buf + n, 48 - n, "+08:00");
-    return buf;
-}
-
 /* ---- JSON pieces -------------------------------------------------------------------- */
 
 static void json_key(FILE *out, const char *key)
@@ -268,7 +179,7 @@ static void query_json(const query_pages *q, long limit)
             json_key(stdout, "revision");
             printf("%d", (int)v->revision);
             json_str(stdout, "agency_code", v->agency_code);
-            json_str(stdout, "recorded_at", cst(v->recorded_at, at));
+            json_str(stdout, "recorded_at", rcictl_cst(v->recorded_at, 1, at));
             fputc('}', stdout);
         }
     fputs(shown ? "\n]\n" : "]\n", stdout);
@@ -293,7 +204,7 @@ static int query_table(const rcictl *ctx, const query_pages *q, long limit)
             const Rci__V1__Value *v = q->pages[p]->values[i];
             char rev[16], at[48];
             snprintf(rev, sizeof rev, "%d", (int)v->revision);
-            cst(v->recorded_at, at);
+            rcictl_cst(v->recorded_at, 1, at);
             if (csv) {
                 const char *row[] = {v->indicator, v->region, v->period, v->value,
                                      v->note, rev, v->agency_code, at};
@@ -357,7 +268,7 @@ int rcictl_cmd_query(rcictl *ctx, int argc, char **argv)
             req.period_to = (char *)value;
             break;
         case O_AS_OF:
-            if (parse_time(value, &as_of) < 0) {
+            if (rcictl_parse_time(value, &as_of) < 0) {
                 rc = rcictl_usage_error("query", "--as-of \"%s\": want an RFC 3339 time such as "
                                         "2026-11-05T18:00:00+08:00, or a date such as "
                                         "2026-11-05", value);
@@ -445,7 +356,7 @@ static void history_json(const Rci__V1__GetHistoryResponse *resp)
         printf("%lld", (long long)r->token_id);
         json_str(stdout, "request_id", r->request_id);
         json_str(stdout, "reason", r->reason);
-        json_str(stdout, "recorded_at", cst(r->recorded_at, at));
+        json_str(stdout, "recorded_at", rcictl_cst(r->recorded_at, 1, at));
         fputc('}', stdout);
     }
     fputs(resp->n_revisions ? "\n]\n" : "]\n", stdout);
@@ -469,7 +380,7 @@ static int history_table(const rcictl *ctx, const Rci__V1__GetHistoryResponse *r
         char rev[16], tok[24], at[48];
         snprintf(rev, sizeof rev, "%d", (int)r->revision);
         snprintf(tok, sizeof tok, "%lld", (long long)r->token_id);
-        cst(r->recorded_at, at);
+        rcictl_cst(r->recorded_at, 1, at);
         const char *token = r->token_id ? tok : (text ? "-" : "");
         if (csv) {
             const char *row[] = {rev, r->value, r->note, r->agency_code, token,

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include "client/client.h"
+#include "google/protobuf/timestamp.pb-c.h"
 
 #define RCICTL_VERSION RCI_VERSION /* from CMake: project(rci VERSION …) */
 
@@ -115,6 +116,25 @@ void rcictl_csv_field(FILE *out, const char *s);
 
 /* Current time as "2026-11-23T10:00:00+08:00" (China Standard Time). */
 void rcictl_now_cst(char buf[32]);
+
+/* ---- times (times.c) ---------------------------------------------------------- */
+
+/* RFC 3339 date-time with a zone ("2026-11-05T18:00:00+08:00", "…Z",
+ * fractions allowed), or a date alone — its start in China Standard Time —
+ * into a Timestamp. Returns 0, or -1 if s is neither. */
+int rcictl_parse_time(const char *s, Google__Protobuf__Timestamp *ts);
+
+/* A Timestamp as "2026-11-23T10:00:00+08:00" (with ".uuuuuu" when micros and
+ * it has a fraction); "" when ts is NULL. */
+const char *rcictl_cst(const Google__Protobuf__Timestamp *ts, int micros, char buf[48]);
+
+/* "YYYY-MM-DD", a real date of 1900..2999, into days since 1970-01-01.
+ * Returns 0, or -1. */
+int rcictl_parse_date(const char *s, long long *days);
+
+/* Days since 1970-01-01 from a proleptic Gregorian date, and back. */
+long long rcictl_days_from_civil(int y, int m, int d);
+void rcictl_civil_from_days(long long z, int *y, int *m, int *d);
 
 /* ---- commands -------------------------------------------------------------- */
 
