@@ -53,8 +53,8 @@ static const char sql_prepare[] =
     "SELECT 'd', coalesce(max(updated_at), '-infinity')::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL\n"
     "  FROM indicators WHERE code = ANY ($1::text[])\n"
     "UNION ALL\n"
-    "SELECT 'l', t.ind, t.per, NULL, NULL, NULL, NULL, NULL, NULL\n"
-    "  FROM unnest($5::text[], $6::text[]) AS t (ind, per) WHERE rci_period_locked(t.ind, t.per)";
+    "SELECT 'l', ind, per, NULL, NULL, NULL, NULL, NULL, NULL\n"
+    "  FROM rci_locked_pairs($5::text[], $6::text[])";
 
 static const char sql_write[] =
     "SELECT status, coalesce(batch_id, 0)::text, coalesce(written, 0)::text,\n"

@@ -192,11 +192,14 @@ class CompletenessTest(harness.RcidTestCase):
         return self.sql(f"SELECT rci_due_date('{last_day}', {n})")
 
     def push_wired(self):
-        """Whether the push path asks rci_period_auto_locked (the lead wires
-        it into rci_push_write, directly or through rci_period_locked)."""
-        src = self.sql("SELECT string_agg(prosrc, ' ') FROM pg_proc "
-                       "WHERE proname IN ('rci_push_write', 'rci_period_locked')")
-        return "rci_period_auto_locked" in src
+        """Whether the push path asks the automatic-lock rule: rci_push_write
+        checks its batch with rci_locked_pairs (0008), which asks
+        rci_auto_locked_end, the rule rci_period_auto_locked also answers by."""
+        def src(name):
+            return self.sql(f"SELECT prosrc FROM pg_proc WHERE proname = '{name}'")
+        return ("rci_locked_pairs" in src("rci_push_write")
+                and "rci_auto_locked_end" in src("rci_locked_pairs")
+                and "rci_auto_locked_end" in src("rci_period_auto_locked"))
 
     # -- due dates ---------------------------------------------------------------------
 
