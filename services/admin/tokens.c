@@ -267,6 +267,7 @@ static void revoke_token_done(rci_call *call, const PGresult *res)
         rci_call_finish(call, RCI_INTERNAL, "unexpected result shape from the token revoke");
         return;
     }
+    rci_auth_forget_all();   /* this loop at once; the others by NOTIFY rci_tokens */
     token_msg m;
     token_from_row(&m, res, 0, 0);
     rci_call_reply(call, &m.t.base);

@@ -16,6 +16,19 @@
  *
  * Pure parts (header parsing, hashing, secret encoding) take no call and
  * touch no database, so tests/unit/test_auth.c reaches them directly.
+ *
+ * Cache: each event loop remembers up to AUTH_CACHE_SLOTS identities it has
+ * looked up, for at most AUTH_CACHE_TTL_SEC and never past the token's own
+ * expiry (counted from the database's now(), so clocks need not agree). A
+ * hit answers without a query. It is sound only while this loop's store is
+ * listening on rci_tokens (migrations/0009_token_notify.sql), which every
+ * change to a token, an agency's city or its domains notifies: a
+ * notification, or a gap in listening, empties the cache. A lookup that was
+ * in flight when that happened may have read the old row, so each lookup
+ * notes the cache generation it started in and is cached only if that is
+ * still the generation when it answers. A revocation made through this loop
+ * also empties its cache at once (rci_auth_forget_all); other loops and
+ * other daemons follow when the notification arrives, milliseconds later.
  */
 #include "platform/auth.h"
 
@@ -26,6 +39,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "platform/log.h"
 #include "platform/store.h"
@@ -33,12 +47,18 @@
 #define AUTH_FAILED_MSG "missing, invalid, expired or revoked token"
 #define AUTH_ADMIN_MSG "admin token required"
 
+#define AUTH_CACHE_SLOTS 64
+#define AUTH_CACHE_TTL_SEC 60
+#define AUTH_CHANNEL "rci_tokens"
+
 /* $1: SHA-256 of the secret, lowercase hex. One row for a valid token:
- * id, admin, agency code, the agency's city, its domains joined with ','. */
+ * id, admin, agency code, the agency's city, its domains joined with ',',
+ * and the seconds it has left (-1: no expiry). */
 static const char sql_lookup[] =
     "SELECT t.id, t.admin, coalesce(t.agency_code, ''), coalesce(a.city_code, ''),\n"
     "       coalesce((SELECT string_agg(d.domain_code, ',' ORDER BY d.domain_code)\n"
-    "                 FROM agency_domains d WHERE d.agency_code = t.agency_code), '')\n"
+    "                 FROM agency_domains d WHERE d.agency_code = t.agency_code), ''),\n"
+    "       coalesce(floor(extract(epoch FROM t.expires_at - now())), -1)::bigint\n"
     "FROM tokens t LEFT JOIN agencies a ON a.code = t.agency_code\n"
     "WHERE t.hash = decode($1, 'hex')\n"
     "  AND t.revoked_at IS NULL\n"
@@ -188,13 +208,111 @@ int rci_auth_identity_from_row(rci_identity *who, const char *token_id, const ch
     return 0;
 }
 
+/* ---- the per-loop cache --------------------------------------------------------- */
+
+typedef struct auth_entry {
+    char hash[65];         /* "" for a free slot */
+    long long until_usec;  /* monotonic */
+    unsigned long long used;
+    rci_identity who;
+} auth_entry;
+
+typedef struct auth_cache {
+    int listening;               /* the loop's store hears rci_tokens */
+    unsigned long long gen;      /* bumped whenever the cache is emptied */
+    unsigned long long tick;
+    auth_entry e[AUTH_CACHE_SLOTS];
+} auth_cache;
+
+/* One per loop thread: a loop owns its thread, and the cache is touched
+ * only from it, so no lock. */
+static _Thread_local auth_cache cache;
+
+static long long mono_usec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void rci_auth_forget_all(void)
+{
+    cache.gen++;
+    for (int i = 0; i < AUTH_CACHE_SLOTS; i++)
+        cache.e[i].hash[0] = '\0';
+}
+
+/* rci_tokens: any notification or gap empties the cache; it is used only
+ * while the store listens. */
+static void auth_notified(rci_store *s, const char *channel, const char *payload)
+{
+    (void)channel;
+    (void)payload;
+    cache.listening = rci_store_listening(s);
+    rci_auth_forget_all();
+}
+
+static const rci_identity *cache_find(const char *hash)
+{
+    if (!cache.listening)
+        return NULL;
+    long long now = mono_usec();
+    for (int i = 0; i < AUTH_CACHE_SLOTS; i++) {
+        auth_entry *e = &cache.e[i];
+        if (e->hash[0] && strcmp(e->hash, hash) == 0) {
+            if (now >= e->until_usec) {
+                e->hash[0] = '\0';
+                return NULL;
+            }
+            e->used = ++cache.tick;
+            return &e->who;
+        }
+    }
+    return NULL;
+}
+
+/* Remember who for hash, in a free slot or the least recently used one. */
+static void cache_put(const char *hash, const rci_identity *who, long long left_sec)
+{
+    long long ttl = AUTH_CACHE_TTL_SEC;
+    if (left_sec >= 0 && left_sec < ttl)
+        ttl = left_sec;
+    if (ttl <= 0)
+        return;
+    auth_entry *slot = &cache.e[0];
+    for (int i = 0; i < AUTH_CACHE_SLOTS; i++) {
+        auth_entry *e = &cache.e[i];
+        if (!e->hash[0] || strcmp(e->hash, hash) == 0) {
+            slot = e;
+            break;
+        }
+        if (e->used < slot->used)
+            slot = e;
+    }
+    memcpy(slot->hash, hash, sizeof slot->hash);
+    slot->until_usec = mono_usec() + ttl * 1000000;
+    slot->used = ++cache.tick;
+    slot->who = *who;
+}
+
 /* ---- the lookup on a call ------------------------------------------------------ */
 
 /* What waits in the call's platform slot during the lookup. */
 typedef struct auth_wait {
     rci_auth_cb cb;
     int need_admin;
+    unsigned long long gen;   /* cache generation when the lookup started */
+    char hash[65];
 } auth_wait;
+
+static void auth_answer(rci_call *call, const auth_wait *wait, const rci_identity *who)
+{
+    if (wait->need_admin && !who->admin) {
+        rci_call_finish(call, RCI_PERMISSION_DENIED, AUTH_ADMIN_MSG);
+        return;
+    }
+    wait->cb(call, who);
+}
 
 static void auth_done(rci_call *call, const PGresult *res)
 {
@@ -211,7 +329,7 @@ static void auth_done(rci_call *call, const PGresult *res)
         return;
     }
     rci_identity who;
-    if (PQnfields(res) != 5 ||
+    if (PQnfields(res) != 6 ||
         rci_auth_identity_from_row(&who, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
                                    PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
                                    PQgetvalue(res, 0, 4)) < 0) {
@@ -220,11 +338,9 @@ static void auth_done(rci_call *call, const PGresult *res)
         rci_call_finish(call, RCI_INTERNAL, "this token's agency cannot be represented");
         return;
     }
-    if (wait.need_admin && !who.admin) {
-        rci_call_finish(call, RCI_PERMISSION_DENIED, AUTH_ADMIN_MSG);
-        return;
-    }
-    wait.cb(call, &who);
+    if (cache.listening && cache.gen == wait.gen)
+        cache_put(wait.hash, &who, atoll(PQgetvalue(res, 0, 5)));
+    auth_answer(call, &wait, &who);
 }
 
 static void auth_start(rci_call *call, rci_auth_cb cb, int need_admin)
@@ -240,17 +356,22 @@ static void auth_start(rci_call *call, rci_auth_cb cb, int need_admin)
         rci_call_finish(call, RCI_INTERNAL, "authentication already in progress");
         return;
     }
+    auth_wait wait = {.cb = cb, .need_admin = need_admin, .gen = cache.gen};
+    rci_auth_hash(secret, len, wait.hash);
+    const rci_identity *hit = cache_find(wait.hash);
+    if (hit) {
+        rci_identity who = *hit;   /* the callback may empty the cache */
+        auth_answer(call, &wait, &who);
+        return;
+    }
     auth_wait *w = malloc(sizeof *w);
     if (!w) {
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    w->cb = cb;
-    w->need_admin = need_admin;
+    *w = wait;
     rci_call_set_platform_data(call, w, free);
-    char hash[65];
-    rci_auth_hash(secret, len, hash);
-    const char *params[1] = {hash};
+    const char *params[1] = {w->hash};
     rci_call_query(call, stmt_lookup, params, auth_done);
 }
 
@@ -268,7 +389,9 @@ int rci_auth_init(char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
-    if (stmt_lookup < 0)
+    if (stmt_lookup < 0) {
         stmt_lookup = rci_store_register("auth_lookup_token", sql_lookup, 1);
+        rci_store_listen(AUTH_CHANNEL, auth_notified);
+    }
     return 0;
 }

@@ -6,7 +6,8 @@
  * migrations/0003_identity.sql), looking it up with one prepared statement
  * on the loop's pool, and answering UNAUTHENTICATED (no token, malformed,
  * unknown, expired or revoked — one message for all, so tokens cannot be
- * probed) or PERMISSION_DENIED (admin needed). Services decide the finer
+ * probed) or PERMISSION_DENIED (admin needed), and caching identities per
+ * loop while the database notifies their changes. Services decide the finer
  * scope (city and domain) themselves with the identity they are given.
  */
 #ifndef RCI_AUTH_H
@@ -34,13 +35,19 @@ typedef void (*rci_auth_cb)(rci_call *call, const rci_identity *who);
 /* Register the lookup statement; call once before serving. */
 int rci_auth_init(char *err, size_t errlen);
 
-/* Resolve the call's token, then cb(call, who). On failure the call is
- * finished (UNAUTHENTICATED, or UNAVAILABLE when the database is down) and
- * cb is not called. */
+/* Resolve the call's token, then cb(call, who) — later, or at once from
+ * inside this call when the loop has the identity cached, so call it last.
+ * On failure the call is finished (UNAUTHENTICATED, or UNAVAILABLE when the
+ * database is down) and cb is not called. */
 void rci_auth(rci_call *call, rci_auth_cb cb);
 
 /* Same, and the token must be an admin token (else PERMISSION_DENIED). */
 void rci_auth_admin(rci_call *call, rci_auth_cb cb);
+
+/* Forget every identity this loop has cached (auth.c keeps them per loop,
+ * emptied by NOTIFY rci_tokens). Called after this loop revokes a token,
+ * so its own next call already sees the change. */
+void rci_auth_forget_all(void);
 
 /* 1 if who may write values of `domain` for `city_code`: its own city and
  * one of its domains. */

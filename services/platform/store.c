@@ -28,6 +28,15 @@
  * it is logged and its queries fail with FAILED and the reason.
  * stats.reconnects counts connection attempts made after a failure or a
  * loss, so it keeps rising while the server stays away.
+ *
+ * Notifications: when channels are registered (rci_store_listen), each pool
+ * has one more connection, the listener, which prepares nothing, runs
+ * LISTEN for every channel and then only reads: DOWN → CONNECTING →
+ * PREPARING (the LISTEN) → LISTENING. It never takes requests. PostgreSQL
+ * keeps no notifications for a client that is not listening, so the
+ * listener reports a gap (payload NULL) whenever it stops listening and
+ * again once it listens anew; whoever caches on the strength of
+ * notifications starts over at each gap.
  */
 #include "platform/store.h"
 
@@ -55,6 +64,36 @@ typedef struct stmt_def {
 
 static stmt_def stmts[STORE_MAX_STMTS];
 static int nstmts;
+
+/* ---- notification channels (process-wide, like the statements) ---------- */
+
+#define STORE_MAX_CHANNELS 8
+#define CHANNEL_MAX 63   /* PostgreSQL's NAMEDATALEN - 1 */
+
+typedef struct channel_def {
+    const char *name;
+    rci_store_notify_cb cb;
+} channel_def;
+
+static channel_def channels[STORE_MAX_CHANNELS];
+static int nchannels;
+
+/* A channel name goes into LISTEN unquoted, so it must be a plain
+ * lower-case identifier. Misuse aborts at start-up, as for statements. */
+void rci_store_listen(const char *channel, rci_store_notify_cb cb)
+{
+    size_t n = channel ? strlen(channel) : 0;
+    int ok = n > 0 && n <= CHANNEL_MAX && cb && !(channel[0] >= '0' && channel[0] <= '9');
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (channel[i] >= 'a' && channel[i] <= 'z') || (channel[i] >= '0' && channel[i] <= '9') ||
+             channel[i] == '_';
+    if (!ok || nchannels == STORE_MAX_CHANNELS) {
+        rci_log_error("store: rci_store_listen: bad channel %s or more than %d channels",
+                      channel ? channel : "(null)", STORE_MAX_CHANNELS);
+        abort();
+    }
+    channels[nchannels++] = (channel_def){channel, cb};
+}
 
 /* Register a statement. Misuse (table full, duplicate name, missing text)
  * is a programming error found at start-up, so it aborts loudly rather than
@@ -97,11 +136,14 @@ struct rci_store_req {
 
 TAILQ_HEAD(req_list, rci_store_req);
 
-typedef enum { CONN_DOWN, CONN_CONNECTING, CONN_PREPARING, CONN_IDLE, CONN_BUSY } conn_state;
+typedef enum {
+    CONN_DOWN, CONN_CONNECTING, CONN_PREPARING, CONN_IDLE, CONN_BUSY, CONN_LISTENING
+} conn_state;
 
 typedef struct conn {
     rci_store *s;
     int id;
+    int listener;         /* the pool's listener: LISTEN, never requests */
     conn_state state;
     PGconn *pg;
     struct event *ev;     /* the one socket wait, recreated when fd or flags change */
@@ -129,8 +171,9 @@ struct rci_store {
     int max_queue;
     rci_store_state_cb state_cb;
     void *state_arg;
-    int nconns;
+    int nconns;           /* the pool, plus the listener when channels exist */
     conn *conns;
+    int listening;        /* the listener's LISTEN is in force */
     int nready;                 /* connections IDLE or BUSY */
     int up;                     /* last state reported to state_cb */
     int closing;
@@ -145,6 +188,8 @@ struct rci_store {
 static void conn_event(evutil_socket_t fd, short what, void *arg);
 static void conn_timer(evutil_socket_t fd, short what, void *arg);
 static void conn_start(conn *c);
+static void conn_lost(conn *c, rci_store_err err, const char *why);
+static int conn_flush_and_wait(conn *c);
 static void store_dispatch(rci_store *s);
 
 /* ---- small helpers --------------------------------------------------------- */
@@ -289,6 +334,65 @@ static int conn_watch(conn *c, short what)
     return 0;
 }
 
+/* ---- notifications ---------------------------------------------------------- */
+
+/* Tell every channel that notifications may have been missed. */
+static void store_notify_gap(rci_store *s)
+{
+    if (s->closing)
+        return;
+    for (int i = 0; i < nchannels; i++)
+        channels[i].cb(s, channels[i].name, NULL);
+}
+
+/* Send LISTEN for every channel, in one simple query. */
+static void conn_listen_start(conn *c)
+{
+    char sql[STORE_MAX_CHANNELS * (CHANNEL_MAX + 9) + 1];
+    size_t n = 0;
+    for (int i = 0; i < nchannels; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "LISTEN %s;", channels[i].name);
+    c->err_seen = 0;
+    if (!PQsendQuery(c->pg, sql)) {
+        conn_lost(c, RCI_STORE_UNAVAILABLE, conn_error(c));
+        return;
+    }
+    conn_flush_and_wait(c);
+}
+
+/* The LISTEN finished: from now on every notification reaches its channel. */
+static void conn_listening(conn *c, rci_store_err err, const char *msg)
+{
+    if (err != RCI_STORE_OK) {
+        conn_lost(c, RCI_STORE_UNAVAILABLE, msg);
+        return;
+    }
+    evtimer_del(c->timer);
+    if (c->lost || c->failures > 0)
+        rci_log_info("store: listener connection ready again");
+    c->failures = 0;
+    c->lost = 0;
+    c->backoff_ms = BACKOFF_MIN_MS;
+    c->state = CONN_LISTENING;
+    if (conn_watch(c, EV_READ) < 0) {
+        conn_lost(c, RCI_STORE_UNAVAILABLE, "cannot watch the connection's socket");
+        return;
+    }
+    c->s->listening = 1;
+    store_notify_gap(c->s);
+}
+
+/* Hand each notification that has arrived to its channel's callback. */
+static void conn_deliver_notifies(conn *c)
+{
+    for (PGnotify *n; (n = PQnotifies(c->pg));) {
+        for (int i = 0; i < nchannels && !c->s->closing; i++)
+            if (strcmp(channels[i].name, n->relname) == 0)
+                channels[i].cb(c->s, n->relname, n->extra ? n->extra : "");
+        PQfreemem(n);
+    }
+}
+
 /* ---- losing a connection -------------------------------------------------- */
 
 static void conn_close(conn *c)
@@ -316,6 +420,7 @@ static void conn_lost(conn *c, rci_store_err err, const char *why)
     rci_store *s = c->s;
     char msg[2 * MSG_LEN];
     int was_ready = c->state == CONN_IDLE || c->state == CONN_BUSY;
+    int was_listening = c->state == CONN_LISTENING;
     if (c->fatal[0])
         snprintf(msg, sizeof msg, "%s", c->fatal);
     else
@@ -325,8 +430,9 @@ static void conn_lost(conn *c, rci_store_err err, const char *why)
     conn_close(c);
     c->fatal[0] = '\0';
 
-    if (was_ready) {
-        rci_log_warn("store: database connection %d lost: %s", c->id, msg);
+    if (was_ready || was_listening) {
+        rci_log_warn("store: database %s %d lost: %s", c->listener ? "listener" : "connection",
+                     c->id, msg);
         c->lost = 1;
     } else {
         if (c->failures == 0)
@@ -344,6 +450,10 @@ static void conn_lost(conn *c, rci_store_err err, const char *why)
     if (was_ready) {
         s->nready--;
         store_update_state(s);
+    }
+    if (c->listener && s->listening) {
+        s->listening = 0;
+        store_notify_gap(s);
     }
     if (req) {
         char full[2 * MSG_LEN + 32];
@@ -521,7 +631,10 @@ static void conn_poll_connect(conn *c)
         c->state = CONN_PREPARING;
         c->prep_next = 0;
         memset(c->prep_failed, 0, sizeof c->prep_failed);
-        conn_prepare_next(c);
+        if (c->listener)
+            conn_listen_start(c);
+        else
+            conn_prepare_next(c);
         return;
     default:
         conn_lost(c, RCI_STORE_UNAVAILABLE, conn_error(c));
@@ -568,7 +681,10 @@ static void conn_op_done(conn *c)
 
     if (c->state == CONN_PREPARING) {
         PQclear(res);
-        conn_prepared(c, err, msg);
+        if (c->listener)
+            conn_listening(c, err, msg);
+        else
+            conn_prepared(c, err, msg);
         return;
     }
     rci_store_req *req = c->req;
@@ -664,6 +780,13 @@ static void conn_event(evutil_socket_t fd, short what, void *arg)
         for (PGnotify *n; (n = PQnotifies(c->pg));)
             PQfreemem(n);
         return;
+    case CONN_LISTENING:
+        if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
+            conn_lost(c, RCI_STORE_UNAVAILABLE, conn_error(c));
+            return;
+        }
+        conn_deliver_notifies(c);
+        return;
     case CONN_PREPARING:
     case CONN_BUSY:
         if ((what & EV_READ) && !PQconsumeInput(c->pg)) {
@@ -733,7 +856,7 @@ rci_store *rci_store_new(struct event_base *base, const rci_store_config *cfg,
     if (!s)
         return NULL;
     s->base = base;
-    s->nconns = cfg->pool_size > 0 ? cfg->pool_size : 1;
+    s->nconns = (cfg->pool_size > 0 ? cfg->pool_size : 1) + (nchannels > 0);
     s->max_queue = cfg->max_queue > 0 ? cfg->max_queue : 0;
     s->state_cb = state_cb;
     s->state_arg = state_arg;
@@ -750,6 +873,7 @@ rci_store *rci_store_new(struct event_base *base, const rci_store_config *cfg,
         conn *c = &s->conns[i];
         c->s = s;
         c->id = i;
+        c->listener = nchannels > 0 && i == s->nconns - 1;
         c->backoff_ms = BACKOFF_MIN_MS;
         c->ev_fd = -1;
         c->timer = evtimer_new(base, conn_timer, c);
@@ -807,6 +931,11 @@ void rci_store_free(rci_store *s)
 int rci_store_is_up(const rci_store *s)
 {
     return s && s->nready > 0;
+}
+
+int rci_store_listening(const rci_store *s)
+{
+    return s && s->listening;
 }
 
 rci_store_req *rci_store_query(rci_store *s, int stmt, const char *const *params,
@@ -886,7 +1015,7 @@ void rci_store_cancel(rci_store_req *req)
 void rci_store_get_stats(const rci_store *s, rci_store_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->connections = s->nconns;
+    out->connections = s->nconns - (nchannels > 0);
     out->ready = count_state(s, CONN_IDLE);
     out->busy = count_state(s, CONN_BUSY);
     out->queued = s->nqueued;

@@ -56,6 +56,24 @@ typedef void (*rci_store_state_cb)(void *arg, int up);
  * start-up with a message. */
 int rci_store_register(const char *name, const char *sql, int nparams);
 
+/* ---- notifications (process-wide, registered before any store starts) --- */
+
+/* Called on the store's loop for each NOTIFY on channel, with its payload
+ * ("" when it had none). payload NULL means a gap: notifications may have
+ * been missed, because the pool's listener connection was lost or has just
+ * started listening (again); rci_store_listening says which. Anything
+ * cached because "a notification would have told us" must be dropped. */
+typedef void (*rci_store_notify_cb)(rci_store *s, const char *channel, const char *payload);
+
+/* Listen on channel (a lower-case SQL identifier, static string) in every
+ * pool: each pool then keeps one extra connection that only listens. Call
+ * from main before rci_store_new; misuse aborts at start-up. */
+void rci_store_listen(const char *channel, rci_store_notify_cb cb);
+
+/* 1 while the pool's listener has LISTEN in force (so no notification on
+ * a registered channel can be missed), else 0. */
+int rci_store_listening(const rci_store *s);
+
 /* ---- pool --------------------------------------------------------------- */
 
 typedef struct rci_store_config {

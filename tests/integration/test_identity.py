@@ -359,6 +359,82 @@ class IdentityTest(harness.RcidTestCase):
                 return e.code() == grpc.StatusCode.UNAUTHENTICATED and e.details() == UNAUTH_MSG
         harness.wait_for(refused, 10, interval=0.2, what="the token to expire")
 
+    # -- the per-loop token cache (platform/auth.c, migrations/0009) --
+
+    def refused_on(self, daemon, secret, calls=6):
+        """Whether every one of `calls` reads on separate connections (so
+        both event loops of `daemon` answer some) is UNAUTHENTICATED."""
+        for _ in range(calls):
+            stub = admin_pb2_grpc.AdminServiceStub(daemon.channel(separate=True))
+            try:
+                stub.ListTokens(admin_pb2.ListTokensRequest(), metadata=bearer(secret), timeout=10)
+                return False
+            except grpc.RpcError as e:
+                if e.code() != grpc.StatusCode.UNAUTHENTICATED:
+                    raise
+        return True
+
+    def warm(self, daemon, secret, calls=6):
+        for _ in range(calls):
+            stub = admin_pb2_grpc.AdminServiceStub(daemon.channel(separate=True))
+            stub.ListTokens(admin_pb2.ListTokensRequest(), metadata=bearer(secret), timeout=10)
+
+    def test_revocation_reaches_every_loop_of_every_daemon(self):
+        """Both daemons cache the token on both loops; a revocation through
+        one reaches the other by NOTIFY well before the cache's 60 s."""
+        other = self.make_rcid()
+        other.start()
+        self.addCleanup(other.stop_ok, self)
+        secret, tok = self.new_agency_token(admin=True)
+        self.warm(self.rcid, secret)
+        self.warm(other, secret)
+        self.stub().RevokeToken(admin_pb2.RevokeTokenRequest(id=tok.id),
+                                metadata=bearer(self.admin), timeout=10)
+        self.assertTrue(self.refused_on(self.rcid, secret), "the revoking daemon, at once")
+        harness.wait_for(lambda: self.refused_on(other, secret), 5, interval=0.05,
+                         what="the other daemon to hear of the revocation")
+
+    def test_revocation_in_sql_and_a_lost_listener(self):
+        """A change made in SQL is heard too; and when the listening
+        connection is killed, whatever happened meanwhile still counts."""
+        secret, tok = self.new_agency_token(admin=True)
+        self.warm(self.rcid, secret)
+        self.pg.psql(f"UPDATE tokens SET revoked_at = now() WHERE id = {tok.id}")
+        harness.wait_for(lambda: self.refused_on(self.rcid, secret), 5, interval=0.05,
+                         what="the revocation made in SQL to be heard")
+        secret, tok = self.new_agency_token(admin=True)
+        self.warm(self.rcid, secret)
+        killed = self.pg.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE query LIKE 'LISTEN rci_tokens%' AND pid <> pg_backend_pid()")
+        self.assertGreaterEqual(int(killed.strip()), 2, "one listener per event loop")
+        self.pg.psql(f"UPDATE tokens SET revoked_at = now() WHERE id = {tok.id}")
+        harness.wait_for(lambda: self.refused_on(self.rcid, secret), 5, interval=0.05,
+                         what="the revocation made while the listener was down to count")
+        harness.wait_for(lambda: int(self.pg.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN rci_tokens%'")) >= 2,
+            10, what="the listeners to come back")
+
+    def test_scope_change_is_heard(self):
+        """An agency's domains are part of the cached identity."""
+        secret, tok = self.new_agency_token(admin=False)
+        self.warm(self.rcid, secret, calls=0)
+        stub = admin_pb2_grpc.AdminServiceStub(self.rcid.channel())
+        self.assertRpcError(lambda: stub.ListTokens(admin_pb2.ListTokensRequest(),
+                                                    metadata=bearer(secret), timeout=10),
+                            grpc.StatusCode.PERMISSION_DENIED)
+        self.pg.psql(f"UPDATE tokens SET admin = true WHERE id = {tok.id}")
+        harness.wait_for(lambda: self.allowed(stub, secret), 5, interval=0.05,
+                         what="the token's new admin scope to be heard")
+
+    def allowed(self, stub, secret):
+        try:
+            stub.ListTokens(admin_pb2.ListTokensRequest(), metadata=bearer(secret), timeout=10)
+            return True
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.PERMISSION_DENIED:
+                raise
+            return False
+
     def test_token_checked_before_validation(self):
         # DESIGN §6: token → scope → validation. A bad request without a
         # valid token is UNAUTHENTICATED, with an agency token PERMISSION_DENIED.
