@@ -71,6 +71,9 @@ static void print_help(FILE *out)
           "                               every revision of one value\n"
           "  completeness PERIOD [--agency A] [--city C] [--circle X] [--late|--missing]\n"
           "                               who reported on time, late, or not yet\n"
+          "  watch [--city CODE] [--kind KIND] [--after ID]\n"
+          "                               print alerts as they are raised; resumes\n"
+          "                               across reconnects without loss\n"
           "  admin token create|list|revoke, admin audit, admin calendar list|put,\n"
           "  admin lock                   tokens, the audit trail, the working-day\n"
           "                               calendar, period locks (admin token needed)\n"
@@ -303,6 +306,7 @@ static const struct {
     {"indicators", rcictl_cmd_indicators},
     {"agencies", rcictl_cmd_agencies},
     {"completeness", rcictl_cmd_completeness},
+    {"watch", rcictl_cmd_watch},
 };
 
 int main(int argc, char **argv)

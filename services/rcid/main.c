@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "admin/admin.h"
+#include "alerts/alerts.h"
 #include "admin/calendar.h"
 #include "platform/auth.h"
 #include "platform/config.h"
@@ -67,6 +68,7 @@ static const struct {
     {"indicators.values", rci_values_init},
     {"indicators.completeness", rci_completeness_init},
     {"indicators.series", rci_series_init},
+    {"alerts", rci_alerts_init},
 };
 
 /* Everything main owns, in one place for the signal handlers. */

@@ -59,6 +59,7 @@ SERVED_SERVICES = {
     "rci.v1.RegistryService",
     "rci.v1.IndicatorService",
     "rci.v1.AdminService",
+    "rci.v1.AlertService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
@@ -337,6 +338,7 @@ class Rcid:
         self.argv_fn = argv_fn      # argv_fn(self) → full argv, for config-file tests
         self.proc = None
         self.port = None
+        self.keep_port = False   # restart on the same port (clients reconnect to it)
         self.admin_port = None
         self.logdir = tempfile.mkdtemp(prefix="rci-log-", dir="/tmp")
         self.logfile = None
@@ -369,7 +371,8 @@ class Rcid:
         """Start the process without waiting for it to serve."""
         assert self.proc is None or self.proc.poll() is not None, "rcid already running"
         self.close_channels()
-        self.port = free_port()
+        if not (self.keep_port and self.port):
+            self.port = free_port()
         if self.admin:
             self.admin_port = free_port()
         self.starts += 1
