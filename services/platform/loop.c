@@ -221,6 +221,19 @@ rci_loop **rci_loops_new(int n, const rci_config *cfg, const char *conninfo, SSL
     return loops;
 }
 
+#define LOOP_MAX_EXIT_HOOKS 8
+static void (*exit_hooks[LOOP_MAX_EXIT_HOOKS])(void);
+static int nexit_hooks;
+
+void rci_loop_at_exit(void (*fn)(void))
+{
+    if (!fn || nexit_hooks == LOOP_MAX_EXIT_HOOKS) {
+        rci_log_error("loop: rci_loop_at_exit: more than %d hooks", LOOP_MAX_EXIT_HOOKS);
+        abort();
+    }
+    exit_hooks[nexit_hooks++] = fn;
+}
+
 static void *loop_thread(void *arg)
 {
     rci_loop *loop = arg;
@@ -231,6 +244,8 @@ static void *loop_thread(void *arg)
         rci_conn_close(c);
     while (loop->nconns > 0 && event_base_loop(loop->base, EVLOOP_NONBLOCK | EVLOOP_ONCE) == 0)
         ;
+    for (int i = 0; i < nexit_hooks; i++)
+        exit_hooks[i]();
     return NULL;
 }
 

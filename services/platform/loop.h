@@ -52,6 +52,11 @@ typedef struct rci_loop {
 /* The loop running on the calling thread, or NULL off the loop threads. */
 rci_loop *rci_loop_current(void);
 
+/* Run fn on every loop thread as it ends, after its connections are closed:
+ * for per-loop (thread-local) caches to free what they hold. Register from
+ * an init function, before the loops start; at most 8. */
+void rci_loop_at_exit(void (*fn)(void));
+
 /* Create n loops (bases, stores; not yet running). Returns NULL with a
  * message in err. */
 rci_loop **rci_loops_new(int n, const rci_config *cfg, const char *conninfo,

@@ -4,7 +4,11 @@
  * share (internal.h). Agencies and domains are in agencies.c, indicator
  * definitions in indicators.c.
  *
- * ListRegions needs no token: the regions are public reference data.
+ * ListRegions needs no token: the regions are public reference data. They
+ * change only with a migration (no RPC writes them), so each loop keeps the
+ * answer of each (kind, circle) asked for REGIONS_CACHE_SEC seconds and
+ * serves it without a query while the database is up; an operator's edit
+ * in SQL shows within that.
  *
  * Tables (migrations/0001_regions.sql): regions, circle_members. */
 #include "registry/registry.h"
@@ -12,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "platform/call.h"
 #include "platform/dispatch.h"
+#include "platform/loop.h"
 #include "platform/store.h"
 #include "rci/v1/registry.pb-c.h"
 #include "registry/internal.h"
@@ -90,6 +96,71 @@ static const char sql_list_regions[] =
 
 static int stmt_list_regions = -1;
 
+/* ---- the per-loop cache of answers ---------------------------------------------- */
+
+#define REGIONS_CACHE_SEC 60
+#define REGIONS_CACHE_SLOTS 16      /* 5 kinds × (no circle + 3 circles) fit */
+#define CIRCLE_MAX 32
+
+typedef struct regions_entry {
+    int kind;                    /* the request's RegionKind */
+    char circle[CIRCLE_MAX + 1]; /* "" for none */
+    long long until;             /* CLOCK_MONOTONIC seconds */
+    PGresult *res;               /* a copy of the query's result, owned */
+} regions_entry;
+
+static _Thread_local regions_entry regions_cache[REGIONS_CACHE_SLOTS];
+
+static long long mono_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+static const PGresult *regions_cached(int kind, const char *circle)
+{
+    long long now = mono_sec();
+    for (int i = 0; i < REGIONS_CACHE_SLOTS; i++) {
+        const regions_entry *e = &regions_cache[i];
+        if (e->res && e->kind == kind && strcmp(e->circle, circle) == 0 && now < e->until)
+            return e->res;
+    }
+    return NULL;
+}
+
+/* Keep a copy of res for (kind, circle), in the slot it had, a free one or
+ * the one that expires first. Out of memory only means no caching. */
+static void regions_remember(int kind, const char *circle, const PGresult *res)
+{
+    regions_entry *slot = &regions_cache[0];
+    for (int i = 0; i < REGIONS_CACHE_SLOTS; i++) {
+        regions_entry *e = &regions_cache[i];
+        if (!e->res || (e->kind == kind && strcmp(e->circle, circle) == 0)) {
+            slot = e;
+            break;
+        }
+        if (e->until < slot->until)
+            slot = e;
+    }
+    PGresult *copy = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+    if (!copy)
+        return;
+    PQclear(slot->res);
+    slot->res = copy;
+    slot->kind = kind;
+    snprintf(slot->circle, sizeof slot->circle, "%s", circle);
+    slot->until = mono_sec() + REGIONS_CACHE_SEC;
+}
+
+static void regions_cache_free(void)
+{
+    for (int i = 0; i < REGIONS_CACHE_SLOTS; i++) {
+        PQclear(regions_cache[i].res);
+        regions_cache[i].res = NULL;
+    }
+}
+
 /* RegionKind ↔ the kind column. Index = enum value. */
 static const char *const kind_names[] = {NULL, "province", "circle", "city", "district"};
 
@@ -114,16 +185,11 @@ static int valid_circle_code(const char *s)
 }
 
 /* Build the response from the rows; strings point into res (valid during
- * the callback), arrays are freed before returning. */
-static void list_regions_done(rci_call *call, const PGresult *res)
+ * the call), arrays are freed before returning. */
+static void list_regions_answer(rci_call *call, const char *circle, const PGresult *res)
 {
     int nrows = PQntuples(res);
-    if (nrows < 1 || PQnfields(res) != 8) {
-        rci_call_finish(call, RCI_INTERNAL, "unexpected result shape from the regions query");
-        return;
-    }
-    const char *circle = rci_call_data(call);
-    if (circle && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+    if (circle[0] && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
         rci_call_finish(call, RCI_NOT_FOUND, "no circle with code \"%s\"", circle);
         return;
     }
@@ -173,6 +239,23 @@ out:
     free(regions);
 }
 
+/* What list_regions keeps across the query: the request's key. */
+typedef struct regions_key {
+    int kind;
+    char circle[CIRCLE_MAX + 1];
+} regions_key;
+
+static void list_regions_done(rci_call *call, const PGresult *res)
+{
+    const regions_key *key = rci_call_data(call);
+    if (PQntuples(res) < 1 || PQnfields(res) != 8) {
+        rci_call_finish(call, RCI_INTERNAL, "unexpected result shape from the regions query");
+        return;
+    }
+    regions_remember(key->kind, key->circle, res);
+    list_regions_answer(call, key->circle, res);
+}
+
 static void list_regions(rci_call *call, const ProtobufCMessage *msg)
 {
     const Rci__V1__ListRegionsRequest *req = (const void *)msg;
@@ -188,14 +271,26 @@ static void list_regions(rci_call *call, const ProtobufCMessage *msg)
                             req->circle);
             return;
         }
-        char *copy = strdup(req->circle);
-        if (!copy) {
-            rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
-            return;
-        }
-        rci_call_set_data(call, copy, free);
-        circle = copy;
+        circle = req->circle;
     }
+    /* Only while the database is up: every RPC answers UNAVAILABLE alike
+     * when it is not, which is what health and operators go by. */
+    rci_loop *loop = rci_loop_current();
+    const PGresult *hit = loop && rci_store_is_up(loop->store)
+                              ? regions_cached(req->kind, circle ? circle : "")
+                              : NULL;
+    if (hit) {
+        list_regions_answer(call, circle ? circle : "", hit);
+        return;
+    }
+    regions_key *key = calloc(1, sizeof *key);
+    if (!key) {
+        rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    key->kind = req->kind;
+    snprintf(key->circle, sizeof key->circle, "%s", circle ? circle : "");
+    rci_call_set_data(call, key, free);
     const char *params[2] = {kind_names[req->kind], circle};
     rci_call_query(call, stmt_list_regions, params, list_regions_done);
 }
@@ -222,6 +317,7 @@ static const rci_method registry_methods[] = {
 int rci_registry_init(char *err, size_t errlen)
 {
     stmt_list_regions = rci_store_register("registry_list_regions", sql_list_regions, 2);
+    rci_loop_at_exit(regions_cache_free);
     registry_agencies_register();
     registry_indicators_register();
     return rci_dispatch_register(registry_methods,
