@@ -3,6 +3,8 @@ fast with UNAVAILABLE, health turns NOT_SERVING (Check, Watch, /healthz),
 and rcid reconnects by itself when the database returns — no restart.
 (Issue 2 "PostgreSQL store"; DESIGN §4.)"""
 
+import hashlib
+import secrets
 import time
 import unittest
 
@@ -18,6 +20,14 @@ FAST = 1.5   # "fails fast": each call answered within this many seconds
 class PgRestartTest(harness.RcidTestCase):
     admin = True
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.secret = "rci_" + secrets.token_urlsafe(32)
+        digest = hashlib.sha256(cls.secret.encode()).hexdigest()
+        cls.pg.psql("INSERT INTO tokens (agency_code, admin, hash, prefix) VALUES "
+                    f"('hz-eeb', false, decode('{digest}', 'hex'), '{cls.secret[:8]}')")
+
     def setUp(self):
         self.addCleanup(self.restore)
 
@@ -28,11 +38,14 @@ class PgRestartTest(harness.RcidTestCase):
         harness.wait_for(lambda: self.rcid.check("", timeout=1) == SERVING, 30, interval=0.2,
                          what="SERVING before the next test")
 
-    def timed_list_regions(self):
-        """One ListRegions call; returns (code, seconds)."""
+    def timed_list_indicators(self):
+        """One ListIndicators call (a query every time: ListRegions may be
+        answered from the loop's cache); returns (code, seconds)."""
         t0 = time.monotonic()
         try:
-            self.rcid.list_regions(timeout=10)
+            self.rcid.registry().ListIndicators(
+                registry_pb2.ListIndicatorsRequest(), timeout=10,
+                metadata=(("authorization", "Bearer " + self.secret),))
             code = grpc.StatusCode.OK
         except grpc.RpcError as e:
             code = e.code()
@@ -51,7 +64,7 @@ class PgRestartTest(harness.RcidTestCase):
 
         # Every call from now on fails fast with UNAVAILABLE.
         for i in range(5):
-            code, took = self.timed_list_regions()
+            code, took = self.timed_list_indicators()
             self.assertEqual(code, grpc.StatusCode.UNAVAILABLE,
                              f"call {i} with PostgreSQL down ({mode}): {code.name}\n"
                              f"--- rcid log ---\n{self.rcid.log_tail(20)}")
@@ -97,7 +110,7 @@ class PgRestartTest(harness.RcidTestCase):
         self.outage("fast")
         m = self.rcid.metrics()
         self.assertGreater(harness.metric_sum(m, "rci_grpc_calls_total",
-                                              method="/rci.v1.RegistryService/ListRegions",
+                                              method="/rci.v1.RegistryService/ListIndicators",
                                               code="UNAVAILABLE"), 0)
 
     def test_2_crash(self):
@@ -109,7 +122,7 @@ class PgRestartTest(harness.RcidTestCase):
         self.pg.stop("fast")
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
-            code, took = self.timed_list_regions()
+            code, took = self.timed_list_indicators()
             self.assertEqual(code, grpc.StatusCode.UNAVAILABLE)
             self.assertLess(took, FAST)
             time.sleep(0.2)
