@@ -33,6 +33,7 @@
 
 #include "admin/admin.h"
 #include "admin/calendar.h"
+#include "air/air.h"
 #include "platform/auth.h"
 #include "platform/config.h"
 #include "platform/desc.h"
@@ -67,6 +68,7 @@ static const struct {
     {"indicators.values", rci_values_init},
     {"indicators.completeness", rci_completeness_init},
     {"indicators.series", rci_series_init},
+    {"air", rci_air_init},
 };
 
 /* Everything main owns, in one place for the signal handlers. */
