@@ -71,6 +71,9 @@ static void print_help(FILE *out)
           "                               every revision of one value\n"
           "  completeness PERIOD [--agency A] [--city C] [--circle X] [--late|--missing]\n"
           "                               who reported on time, late, or not yet\n"
+          "  air push|calendar|stats|rank daily air quality: push a CSV of daily\n"
+          "                               concentrations; AQI calendar, statistics and\n"
+          "                               rankings (HJ 633)\n"
           "  admin token create|list|revoke, admin audit, admin calendar list|put,\n"
           "  admin lock                   tokens, the audit trail, the working-day\n"
           "                               calendar, period locks (admin token needed)\n"
@@ -303,6 +306,7 @@ static const struct {
     {"indicators", rcictl_cmd_indicators},
     {"agencies", rcictl_cmd_agencies},
     {"completeness", rcictl_cmd_completeness},
+    {"air", rcictl_cmd_air},
 };
 
 int main(int argc, char **argv)

@@ -404,5 +404,74 @@ class AirTest(harness.RcidTestCase):
         self.assertEqual(revs, ["1|5||hz-eeb", "2|7|station 2 recalibrated|hz-eeb"])
 
 
+    # -- rcictl -----------------------------------------------------------------------------
+
+    def ctl(self, *args, who="hz", ok=True):
+        p = self.rcid.rcictl("--token", self.tokens[who], *args, timeout=60)
+        if ok:
+            self.assertEqual(p.returncode, 0, p.stderr)
+        return p
+
+    def write(self, text, encoding="utf-8"):
+        fd, path = tempfile.mkstemp(suffix=".csv")
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode(encoding))
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def test_rcictl_push_and_read(self):
+        # Chinese headers with units in brackets, a city by name, Excel's BOM,
+        # CRLF, a date as Excel writes it, an empty cell (not measured).
+        text = ("\ufeff城市,日期,SO2(μg/m³),NO2,PM10,CO(mg/m³),O3_1h,O3_8h,PM2.5,备注\r\n"
+                "惠州市,2018/3/5,10,40,130,1.0,120,100,80,\r\n"
+                "441300,2018-03-06,5,20,50,0.5,,80,20,no O3 1h\r\n")
+        path = self.write(text)
+        dry = self.ctl("air", "push", path, "--dry-run")
+        self.assertIn("would be accepted", dry.stdout)
+        self.assertEqual(len(self.calendar(HZ, "2018-03")), 0)
+        p = self.ctl("air", "push", path, "--format", "json")
+        (row,) = json.loads(p.stdout)
+        self.assertEqual((row["written"], row["indicator_values_written"]), ("2", "2"))
+        again = self.ctl("air", "push", path, "--format", "json")
+        self.assertEqual(json.loads(again.stdout)[0]["replayed"], "yes")
+        cal = self.ctl("air", "calendar", "--city", HZ, "--month", "2018-03", "--format", "csv")
+        lines = cal.stdout.splitlines()
+        self.assertEqual(lines[0].split(",")[:5], ["date", "aqi", "level", "category", "primary"])
+        self.assertEqual(lines[1].split(",")[:5], ["2018-03-05", "107", "三级", "轻度污染", "PM2.5"])
+        # The 6th lacks O3 1h, an indicator of the 2012 daily report, and the
+        # rest give 40 at most: AQI not published.
+        self.assertEqual(lines[2].split(",")[1], "NA")
+        st = self.ctl("air", "stats", "--city", HZ, "--month", "2018-03", "--format", "json")
+        fields = {x["field"]: x["value"] for x in json.loads(st.stdout)}
+        self.assertEqual(fields["valid_days"], "1 of 27 needed (too few: not ranked)")
+        rank = self.ctl("air", "rank", "--circle", "szdghz", "--month", "2018-03", who="hzt")
+        self.assertIn("method: composite index", rank.stdout)
+        self.assertIn("not ranked", rank.stdout)
+        prov = self.ctl("air", "rank", "--province", "--year", "2018", "--format", "csv")
+        self.assertEqual(len(prov.stdout.splitlines()), 16)
+
+    def test_rcictl_push_refused_rows(self):
+        text = ("city,date,so2,co\n"
+                "441300,2017-01-01,5,0.5\n"
+                "441300,2017-01-02,-1,0.5\n"
+                "441300,2017-01-03,5,12.34567\n"
+                "汕尾,2017-01-04,5,0.5\n")
+        path = self.write(text, "gb18030")
+        before = self.count_days()
+        p = self.ctl("air", "push", path, ok=False)
+        self.assertEqual(p.returncode, 1)
+        # Scope answers first (DESIGN §6), for the whole file.
+        self.assertIn("line 5, column city", p.stderr)
+        self.assertIn("PERMISSION_DENIED", p.stderr)
+        self.assertNotIn("line 3", p.stderr)
+        self.assertEqual(self.count_days(), before)
+        p = self.ctl("air", "push", path, "--dry-run", ok=False)
+        self.assertEqual(p.returncode, 1)
+        for where in ("line 3, column so2", "line 4, column co", "line 5, column city"):
+            self.assertIn(where, p.stderr)
+        p = self.ctl("air", "push", self.write("city,date,so2\n无此市,2017-01-01,5\n"), ok=False)
+        self.assertIn("no city", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
