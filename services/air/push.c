@@ -45,7 +45,10 @@
 #define AIR_NOTE_MAX 1000
 #define AIR_MAX_VALUES 16        /* per day: seven pollutants, and room to name duplicates */
 #define AIR_DOMAIN "environment"
-#define AIR_ATTEMPTS 3          /* prepare + write, when a month changed meanwhile */
+/* Prepare + write, again when a month changed meanwhile: each 'stale' means
+ * another push of that month committed, so N concurrent pushes of one month
+ * all get through within N attempts. */
+#define AIR_ATTEMPTS 8
 
 /* $1 city codes, $2 agency, $3 request id, $4/$5 the touched months as
  * (city, first day). One row per region ('c'), earlier request ('q') and
@@ -333,19 +336,20 @@ static void check_value(push_ctx *ctx, size_t i, size_t j, int *seen, rci_violat
     rci_air_conc_format(conc, row->text[c], sizeof row->text[c]);
 }
 
-static int row_key_cmp(const Rci__V1__AirDayInput *a, const Rci__V1__AirDayInput *b)
-{
-    int c = strcmp(a->city, b->city);
-    return c ? c : strcmp(a->date, b->date);
-}
+/* A row's (city, date) key with its index, to find a day given twice.
+ * Sorted with plain qsort: no shared state, since every loop thread pushes. */
+typedef struct row_key {
+    const Rci__V1__AirDayInput *d;
+    size_t idx;
+} row_key;
 
-static const Rci__V1__AirDayInput *const *sort_base;
-
-static int index_cmp(const void *x, const void *y)
+static int row_key_cmp(const void *x, const void *y)
 {
-    size_t a = *(const size_t *)x, b = *(const size_t *)y;
-    int c = row_key_cmp(sort_base[a], sort_base[b]);
-    return c ? c : (a < b ? -1 : a > b);
+    const row_key *a = x, *b = y;
+    int c = strcmp(a->d->city, b->d->city);
+    if (!c)
+        c = strcmp(a->d->date, b->d->date);
+    return c ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
 }
 
 typedef struct ordered_violation {
@@ -432,22 +436,22 @@ static int validate(push_ctx *ctx, const prepared *p, rci_violations *vs)
         }
     }
     /* The same (city, day) twice. */
-    size_t *idx = malloc((req->n_days ? req->n_days : 1) * sizeof *idx);
-    if (!idx)
+    row_key *keys = malloc((req->n_days ? req->n_days : 1) * sizeof *keys);
+    if (!keys)
         return -1;
     for (size_t i = 0; i < req->n_days; i++)
-        idx[i] = i;
-    sort_base = (const Rci__V1__AirDayInput *const *)req->days;
-    qsort(idx, req->n_days, sizeof *idx, index_cmp);
+        keys[i] = (row_key){req->days[i], i};
+    qsort(keys, req->n_days, sizeof *keys, row_key_cmp);
     for (size_t k = 1; k < req->n_days; k++) {
-        size_t a = idx[k - 1], b = idx[k];
-        if (ctx->rows[b].date_ok && row_key_cmp(req->days[a], req->days[b]) == 0) {
+        size_t a = keys[k - 1].idx, b = keys[k].idx;
+        if (ctx->rows[b].date_ok && strcmp(req->days[a]->city, req->days[b]->city) == 0 &&
+            strcmp(req->days[a]->date, req->days[b]->date) == 0) {
             rci_violations_add(vs, (int)b, "date", "city %s, %s is also row %zu",
                                req->days[b]->city, req->days[b]->date, a);
             ctx->rows[b].valid = 0;
         }
     }
-    free(idx);
+    free(keys);
     return sort_violations(vs);
 }
 

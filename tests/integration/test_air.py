@@ -404,6 +404,33 @@ class AirTest(harness.RcidTestCase):
         self.assertEqual(revs, ["1|5||hz-eeb", "2|7|station 2 recalibrated|hz-eeb"])
 
 
+    def test_concurrent_pushes_of_one_month(self):
+        # Six pushes of different days of one month at once: each computes the
+        # month figures from the days it read; rci_air_write finds the month
+        # changed and the push reads again, so the last figures count all six.
+        import threading
+        errors, results = [], []
+
+        def one(d):
+            try:
+                results.append(self.push([day(HZ, f"2015-08-{d:02d}", so2=5, no2=10, pm10=20,
+                                              co="0.4", o3_1h=60, o3_8h=50, pm25=10 * d)]))
+            except grpc.RpcError as e:
+                errors.append(e)
+        threads = [threading.Thread(target=one, args=(d,)) for d in range(1, 7)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(sum(r.written for r in results), 6)
+        q = self.ind.QueryValues(indicators_pb2.QueryValuesRequest(
+            indicators=["air.pm25_mean"], regions=[HZ], period_from="2015-08",
+            period_to="2015-08"), metadata=self.md(), timeout=10)
+        # (10 + 20 + … + 60) / 6 = 35
+        self.assertEqual([(v.value, v.note) for v in q.values],
+                         [("35", "provisional: 6 daily means, 27 needed (GB 3095 Table 4)")])
+
     # -- rcictl -----------------------------------------------------------------------------
 
     def ctl(self, *args, who="hz", ok=True):
