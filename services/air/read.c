@@ -317,13 +317,19 @@ static void fill_stats(city_store *s, const char *code, const char *name, const 
     s->msg.composite_method = (char *)st->method;
 }
 
-/* The days of city among rows of the result (tag 'd'), parsed. */
+/* Room for a year of one city's days (air_days has one row per day). */
+#define PERIOD_DAYS_MAX 366
+
+/* The days of city among rows of the result (tag 'd'), parsed into out
+ * (PERIOD_DAYS_MAX entries). Returns 0, or -1 if a row does not parse. */
 static int city_days(const PGresult *res, const char *city, rci_air_day *out, size_t *n)
 {
     *n = 0;
     for (int i = 0; i < PQntuples(res); i++) {
         if (PQgetvalue(res, i, 0)[0] != 'd' || strcmp(PQgetvalue(res, i, 1), city) != 0)
             continue;
+        if (*n == PERIOD_DAYS_MAX)
+            return -1;
         rci_period per;
         if (rci_period_parse(RCI_FREQ_DAILY, PQgetvalue(res, i, 2), &per, NULL, 0) != 0)
             return -1;
@@ -371,7 +377,7 @@ static void stats_done(rci_call *call, const PGresult *res)
     for (int i = 0; i < n; i++)
         ncities += PQgetvalue(res, i, 0)[0] == 'c';
     city_store *cs = calloc(ncities ? ncities : 1, sizeof *cs);
-    rci_air_day *days = calloc(400, sizeof *days);
+    rci_air_day *days = calloc(PERIOD_DAYS_MAX, sizeof *days);
     rci_air_rank_in *rin = calloc(ncities ? ncities : 1, sizeof *rin);
     int *rank = calloc(ncities ? ncities : 1, sizeof *rank);
     size_t *order = calloc(ncities ? ncities : 1, sizeof *order);
