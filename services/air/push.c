@@ -446,7 +446,7 @@ static int validate(push_ctx *ctx, const prepared *p, rci_violations *vs)
         size_t a = keys[k - 1].idx, b = keys[k].idx;
         if (ctx->rows[b].date_ok && strcmp(req->days[a]->city, req->days[b]->city) == 0 &&
             strcmp(req->days[a]->date, req->days[b]->date) == 0) {
-            rci_violations_add(vs, (int)b, "date", "city %s, %s is also row %zu",
+            rci_violations_add(vs, (int)b, "date", "city %s, %s is also days[%zu]",
                                req->days[b]->city, req->days[b]->date, a);
             ctx->rows[b].valid = 0;
         }
