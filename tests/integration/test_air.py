@@ -368,6 +368,26 @@ class AirTest(harness.RcidTestCase):
             air_pb2.AirConcentration(pollutant=p, value="1", unit=u) for p, u in spellings])
         self.assertEqual(self.push([d]).written, 1)
 
+    def test_today_is_cst(self):
+        # "In the future" is judged in China Standard Time (DESIGN §6): today
+        # there is accepted, tomorrow refused, whatever the server's zone.
+        import datetime
+        today = (datetime.datetime.now(datetime.timezone.utc)
+                 + datetime.timedelta(hours=8)).date()
+        tomorrow = today + datetime.timedelta(days=1)
+        ok = dict(so2=5, no2=10, pm10=20, co="0.4", o3_8h=50, pm25=10)
+        r = self.push([day(HZ, str(today), **ok), day(HZ, str(tomorrow), **ok)],
+                      validate_only=True)
+        self.assertEqual([(v.row, v.field) for v in r.violations], [(1, "date")])
+        self.assertIn(str(today), r.violations[0].description)
+
+    def test_validate_only_reports_scope_and_validation(self):
+        r = self.push([day(SZ, "2016-05-01", so2=5), day(HZ, "2016-05-02", so2="x")],
+                      validate_only=True)
+        self.assertEqual([(v.row, v.field) for v in r.violations],
+                         [(0, "city"), (1, "values[0].value")])
+        self.assertIn("environment", r.violations[0].description)
+
     def test_too_many_days(self):
         days = [day(HZ, "2020-01-01", so2=1)] * 10001
         e = self.assertRpcError(lambda: self.push(days), grpc.StatusCode.RESOURCE_EXHAUSTED)
