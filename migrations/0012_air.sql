@@ -124,6 +124,7 @@ DECLARE
     v_seq bigint;
     v_written text[];
     v_cities text[];
+    v_values jsonb;
     pw record;
     n int := jsonb_array_length(p_days);
 BEGIN
@@ -214,19 +215,27 @@ BEGIN
     unchanged := n - written;
 
     -- The month figures, as indicator values (takes the commit-order lock).
+    -- Only those that differ from the current value and note are passed on,
+    -- so a push that changes no figure makes no empty indicator batch.
+    SELECT coalesce(jsonb_agg(x), '[]') INTO v_values
+      FROM jsonb_array_elements(p_values) x
+     WHERE NOT EXISTS (SELECT 1 FROM cells c
+                        WHERE c.indicator_code = x->>'indicator' AND c.region_code = x->>'region'
+                          AND c.period = x->>'period' AND c.value = (x->>'value')::numeric
+                          AND c.note = x->>'note');
     values_written := 0;
-    IF jsonb_array_length(p_values) > 0 THEN
+    IF jsonb_array_length(v_values) > 0 THEN
         SELECT * INTO pw
           FROM rci_push_write(
                  p_agency, p_token, 'air ' || p_request_id, p_hash,
                  'published from air days (PushAirDays ' || p_request_id || ')', true, p_peer,
                  'infinity',
-                 ARRAY(SELECT x->>'indicator' FROM jsonb_array_elements(p_values) x),
-                 ARRAY(SELECT x->>'region' FROM jsonb_array_elements(p_values) x),
-                 ARRAY(SELECT x->>'period' FROM jsonb_array_elements(p_values) x),
-                 ARRAY(SELECT (x->>'end')::date FROM jsonb_array_elements(p_values) x),
-                 ARRAY(SELECT (x->>'value')::numeric FROM jsonb_array_elements(p_values) x),
-                 ARRAY(SELECT x->>'note' FROM jsonb_array_elements(p_values) x));
+                 ARRAY(SELECT x->>'indicator' FROM jsonb_array_elements(v_values) x),
+                 ARRAY(SELECT x->>'region' FROM jsonb_array_elements(v_values) x),
+                 ARRAY(SELECT x->>'period' FROM jsonb_array_elements(v_values) x),
+                 ARRAY(SELECT (x->>'end')::date FROM jsonb_array_elements(v_values) x),
+                 ARRAY(SELECT (x->>'value')::numeric FROM jsonb_array_elements(v_values) x),
+                 ARRAY(SELECT x->>'note' FROM jsonb_array_elements(v_values) x));
         IF pw.status <> 'ok' THEN
             RAISE EXCEPTION 'publishing the month figures of air request % failed: %',
                 p_request_id, pw.status;

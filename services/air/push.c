@@ -526,27 +526,26 @@ static void add_value(air_buf *b, int *first, const char *indicator, const month
  * Published whenever the month has any valid day (a figure with no valid
  * day is not written); a month short of the days GB 3095 Table 4 needs
  * (27, 25 in February) is published with a note saying so, since a month
- * in progress or with gaps is still worth showing, flagged. */
+ * in progress or with gaps is still worth showing, flagged. A complete
+ * month carries no note. */
 static void month_values(air_buf *b, int *first, const month_key *m, const rci_air_period *st)
 {
     char value[32], note[200];
     if (st->good_rate_x10 >= 0) {
         format_tenths(st->good_rate_x10, value, sizeof value);
+        note[0] = '\0';
         if (st->valid_days < st->days_needed)
             snprintf(note, sizeof note, "provisional: %d valid days, %d needed (GB 3095 Table 4)",
                      st->valid_days, st->days_needed);
-        else
-            snprintf(note, sizeof note, "%d good of %d valid days", st->good_days, st->valid_days);
         add_value(b, first, "air.good_days_rate", m, value, note);
     }
     const rci_air_stat_result *pm = &st->stat[RCI_AIR_STAT_PM25];
     if (pm->n > 0) {
         rci_air_conc_format(pm->value, value, sizeof value);
+        note[0] = '\0';
         if (pm->n < st->days_needed)
             snprintf(note, sizeof note, "provisional: %d daily means, %d needed (GB 3095 Table 4)",
                      pm->n, st->days_needed);
-        else
-            snprintf(note, sizeof note, "mean of %d daily means", pm->n);
         add_value(b, first, "air.pm25_mean", m, value, note);
     }
 }

@@ -413,8 +413,11 @@ class AirTest(harness.RcidTestCase):
         self.assertEqual((r.written, r.unchanged), (1, 0))
         same = day(HZ, "2019-09-09", so2="7.0", no2=10, pm10=20, co="0.40", o3_1h=60, o3_8h=50,
                    pm25=10)
+        batches = self.sql("SELECT count(*) FROM batches")
         r = self.push([same])
-        self.assertEqual((r.written, r.unchanged), (0, 1))
+        self.assertEqual((r.written, r.unchanged, r.indicator_values_written), (0, 1, 0))
+        # No figure changed: no empty indicator batch either.
+        self.assertEqual(self.sql("SELECT count(*) FROM batches"), batches)
         (cal,) = self.calendar(HZ, "2019-09")
         self.assertEqual(cal.revision, 2)
         revs = self.sql("SELECT r.revision || '|' || r.so2 || '|' || b.reason || '|' || "
