@@ -74,6 +74,9 @@ static void print_help(FILE *out)
           "  watch [--city CODE] [--kind KIND] [--after ID]\n"
           "                               print alerts as they are raised; resumes\n"
           "                               across reconnects without loss\n"
+          "  air push|calendar|stats|rank daily air quality: push a CSV of daily\n"
+          "                               concentrations; AQI calendar, statistics and\n"
+          "                               rankings (HJ 633)\n"
           "  admin token create|list|revoke, admin audit, admin calendar list|put,\n"
           "  admin lock                   tokens, the audit trail, the working-day\n"
           "                               calendar, period locks (admin token needed)\n"
@@ -307,6 +310,7 @@ static const struct {
     {"agencies", rcictl_cmd_agencies},
     {"completeness", rcictl_cmd_completeness},
     {"watch", rcictl_cmd_watch},
+    {"air", rcictl_cmd_air},
 };
 
 int main(int argc, char **argv)

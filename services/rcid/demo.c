@@ -35,6 +35,11 @@
  * (reference §2.2). Each value is rounded to its indicator's decimals and
  * kept inside its range, and checked with rci_decimal_check before writing.
  *
+ * Daily air data: behind each city's monthly air.good_days_rate and
+ * air.pm25_mean, one record a day whose figures by the AQI module are
+ * exactly those values, written through rci_air_write as PushAirDays writes
+ * them (demo_air.c).
+ *
  * How: one transaction with blocking libpq — batches, cells, revisions
  * through two COPY FROM STDIN into temporary tables and three INSERT …
  * SELECT, plus one audit row (rci_audit, action "demo.load"). The batches
@@ -58,6 +63,7 @@
 
 #include "indicators/calendar.h"
 #include "indicators/period.h"
+#include "rcid/demo_air.h"
 #include "rcid/localdb.h"
 
 #define EXIT_DONE 0
@@ -86,7 +92,9 @@ static void usage(FILE *out)
           "广佛肇+清远、云浮 circles, for every period ending in the N months up to and\n"
           "including YYYY-MM, as their agencies would have pushed them: one batch per\n"
           "agency and period, most on time, some late, some corrected later, a few\n"
-          "missing. The same options give the same rows on every machine.\n"
+          "missing; and behind the monthly air figures, one air-quality record a day\n"
+          "per city, written the way PushAirDays writes them. The same options give\n"
+          "the same rows on every machine.\n"
           "\n"
           "  --until YYYY-MM  the last month of the window (default " DEFAULT_UNTIL ")\n"
           "  --months N       its length in months, 1..240 (default 36)\n"
@@ -1753,7 +1761,7 @@ static int load(PGconn *conn, const demo_args *d, rci_period until, int months,
     char old_window[64];
     snprintf(old_window, sizeof old_window, "%s..%s", PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
     PQclear(r);
-    long long del_batches = 0, del_cells = 0, del_revisions = 0;
+    long long del_batches = 0, del_cells = 0, del_revisions = 0, del_air = 0;
     if (old_batches > 0 && !d->replace) {
         fprintf(stderr,
                 PROG ": the demo data is already loaded (%lld batches, %lld revisions, months "
@@ -1761,7 +1769,8 @@ static int load(PGconn *conn, const demo_args *d, rci_period until, int months,
                 old_batches, old_revisions, old_window);
         return EXIT_DONE;
     }
-    if (old_batches > 0 && delete_demo(conn, &del_batches, &del_cells, &del_revisions) < 0)
+    if (old_batches > 0 && (delete_demo(conn, &del_batches, &del_cells, &del_revisions) < 0 ||
+                            demo_air_delete(conn, &del_air) < 0))
         return EXIT_FAILED;
 
     catalogue k;
@@ -1782,6 +1791,17 @@ static int load(PGconn *conn, const demo_args *d, rci_period until, int months,
     }
     long long cells_written = 0, revisions_written = 0, batches_written = 0;
     if (write_plan(conn, &k, &p, &cells_written, &revisions_written, &batches_written) < 0)
+        goto out;
+    /* The daily air data behind the monthly air figures just written
+     * (demo_air.c), through the write path of PushAirDays. */
+    rci_period first_month;
+    char first_day[RCI_DATE_TEXT_MAX], last_day[RCI_DATE_TEXT_MAX];
+    demo_air_counts air;
+    if (rci_period_add(&until, -(months - 1), &first_month) < 0)
+        goto out;
+    rci_date_format(rci_period_first_day(&first_month), first_day, sizeof first_day);
+    rci_date_format(rci_period_last_day(&until), last_day, sizeof last_day);
+    if (demo_air_load(conn, first_day, last_day, window, &air) < 0)
         goto out;
 
     /* The audit row, then the commit-order lock as every writer takes it. */
@@ -1817,6 +1837,11 @@ static int load(PGconn *conn, const demo_args *d, rci_period until, int months,
             "reported\n",
             window, months, NCITIES, k.nind, secs, cells_written, revisions_written, p.corrected,
             batches_written, p.reports, p.corrections, p.late_reports, p.late_cells, p.missing);
+    fprintf(stderr,
+            PROG ":   air: %lld daily records for %d cities (%lld city-months; %lld left "
+            "without days)\n", air.days, air.cities, air.months, air.skipped);
+    if (del_air)
+        fprintf(stderr, PROG ":   replaced %lld earlier demo air days\n", del_air);
     if (cells_written < p.ncell - p.missing)
         fprintf(stderr, PROG ":   kept %lld cells agencies had already pushed\n",
                 (long long)(p.ncell - p.missing) - cells_written);

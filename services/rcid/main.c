@@ -34,6 +34,7 @@
 #include "admin/admin.h"
 #include "alerts/alerts.h"
 #include "admin/calendar.h"
+#include "air/air.h"
 #include "platform/auth.h"
 #include "platform/config.h"
 #include "platform/desc.h"
@@ -69,6 +70,7 @@ static const struct {
     {"indicators.completeness", rci_completeness_init},
     {"indicators.series", rci_series_init},
     {"alerts", rci_alerts_init},
+    {"air", rci_air_init},
 };
 
 /* Everything main owns, in one place for the signal handlers. */

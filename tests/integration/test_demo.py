@@ -18,7 +18,7 @@ import unittest
 from google.protobuf import timestamp_pb2
 
 import harness
-from rci.v1 import indicators_pb2, indicators_pb2_grpc
+from rci.v1 import air_pb2, air_pb2_grpc, indicators_pb2, indicators_pb2_grpc
 
 HZ = "441300"
 CITIES = {"440300", "441900", "441300", "441500", "441600",   # 深莞惠+汕尾、河源
@@ -212,6 +212,40 @@ class DemoTest(harness.RcidTestCase):
         self.assertEqual([r[0] for r in rows(self.pg, "SELECT DISTINCT period FROM cells WHERE "
                                                       "indicator_code = 'innov.rd_spending_share' "
                                                       "ORDER BY 1")], ["2023", "2024", "2025"])
+
+    def test_daily_air_data(self):
+        # Daily records behind the monthly air figures, written by PushAirDays'
+        # path (rci_air_write) without touching the demo's cells or batches
+        # (test_summary_matches_the_tables counts those).
+        m = re.search(r"air: (\d+) daily records for (\d+) cities \((\d+) city-months; "
+                      r"(\d+) left without days\)", self.first.stderr)
+        self.assertIsNotNone(m, self.first.stderr)
+        days, ncities, months, skipped = map(int, m.groups())
+        self.assertEqual(ncities, 10)
+        self.assertEqual(int(self.one("SELECT count(*) FROM air_days")), days)
+        self.assertGreater(months, 10 * 36 * 0.85)
+        # Every city-month of the demo's own air figures (no note) has days or
+        # is counted as left without.
+        self.assertEqual(months + skipped, int(self.one(f"""
+            SELECT count(*) FROM cells g JOIN batches b ON b.id = g.batch_id
+              JOIN cells p ON p.indicator_code = 'air.pm25_mean'
+                          AND p.region_code = g.region_code AND p.period = g.period
+              JOIN batches pb ON pb.id = p.batch_id
+             WHERE g.indicator_code = '{GOOD}' AND g.note = '' AND p.note = ''
+               AND b.request_id LIKE 'demo/%' AND pb.request_id LIKE 'demo/%'""")))
+        self.assertEqual(int(self.one("SELECT count(DISTINCT (city_code, date_trunc('month', day))) "
+                                      "FROM air_days")), months)
+        # Every month of days is whole, inside the window, across 2026-03-01.
+        self.assertEqual(rows(self.pg, """
+            SELECT count(*) FROM (SELECT city_code, date_trunc('month', day) m, count(*) n
+                                    FROM air_days GROUP BY 1, 2) x
+             WHERE n <> extract(day FROM m + interval '1 month - 1 day')"""), [["0"]])
+        self.assertEqual(rows(self.pg, "SELECT min(day) >= '2023-11-01', max(day) <= '2026-10-31', "
+                                       "bool_or(day < '2026-03-01'), bool_or(day >= '2026-03-01') "
+                                       "FROM air_days"), [["t", "t", "t", "t"]])
+        self.assertEqual(self.one("SELECT count(*) FROM alerts"), "0")
+        self.assertEqual(self.one("SELECT count(*) FROM air_batches WHERE value_batch_id IS NOT NULL"),
+                         "0")
 
     def test_plausible(self):
         # Huizhou's good-air days near seed 000's 96.7 % a year; the haze
@@ -431,6 +465,27 @@ class DemoTest(harness.RcidTestCase):
                             metadata=md, timeout=10)
         self.assertEqual([x.revision for x in h.revisions], [1, 2])
         self.assertTrue(h.revisions[1].reason.startswith(CORRECTION))
+        # The daily air data: each month's statistics by the AQI module give
+        # the demo's monthly figures back, in both HJ 633 editions.
+        air = air_pb2_grpc.AirServiceStub(self.rcid.channel())
+        for per in ("2024-07", "2025-01", "2026-02", "2026-03", "2026-10"):
+            cells = dict(rows(self.pg, f"SELECT indicator_code, value FROM cells WHERE region_code "
+                                       f"= '{HZ}' AND period = '{per}' AND indicator_code IN "
+                                       f"('{GOOD}', 'air.pm25_mean')"))
+            days = air.GetAirCalendar(air_pb2.GetAirCalendarRequest(city=HZ, month=per),
+                                      metadata=md, timeout=10).days
+            if not days:
+                continue        # a month the demo left without days
+            st = air.GetAirStats(air_pb2.GetAirStatsRequest(city=HZ, period=per), metadata=md,
+                                 timeout=10)
+            pm = {x.statistic: x.value for x in st.statistics}["pm25_mean"]
+            self.assertEqual((float(st.good_rate), int(pm), st.enough_days),
+                             (float(cells[GOOD]), int(cells["air.pm25_mean"]), True), per)
+            self.assertEqual(days[0].edition, "HJ 633-2026" if per >= "2026-03" else "HJ 633-2012")
+        r = air.RankAir(air_pb2.RankAirRequest(region="szdghz", period="2025"), metadata=md,
+                        timeout=10)
+        self.assertIn("GB 3095-2012", r.method)
+        self.assertEqual(len(r.cities), 5)
         self.rcid.stop_ok(self)
 
 
