@@ -54,70 +54,8 @@ COPY_REGION=440300         # Shenzhen: COPY into cells
 COPY2_REGION=441900        # Dongguan: COPY into cells + revisions
 SERIES=(air.good_days_rate "$PUSH_REGION" 2030-01 2032-12)   # 36 months, all pushed below
 
-WORK=
-PG_BIN=
-RCID_PID=
-PG_STARTED=
-
-die() { echo "bench: $*" >&2; exit 2; }
-log() { echo "bench: $*" >&2; }
-
-# ---- clean-up: every process this script started, by pid -------------------
-
-stop_pid() {  # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL
-    local pid=$1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    stop_pid "$RCID_PID"
-    if [ -n "$PG_STARTED" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    [ -n "$WORK" ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- helpers ----------------------------------------------------------------
-
-as_pg() {  # run a PostgreSQL binary as postgres when we are root
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-psql_rci() { "$PG_BIN/psql" -qAtX -v ON_ERROR_STOP=1 -h "$WORK/sock" -U postgres -d rci "$@"; }
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# http_status PORT PATH: the HTTP status of GET PATH on 127.0.0.1:PORT, or 000.
-http_status() {
-    local line
-    { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || { echo 000; return; }
-    printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3
-    IFS=' ' read -r _ line _ <&3 || line=000
-    exec 3<&-
-    echo "${line:-000}"
-}
-
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found (apt-get install $2)"; }
-
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
-
-goal() {  # goal OK TEXT...
-    local ok=$1
-    shift
-    if [ "$ok" = 1 ]; then echo "met    $*"; else echo "MISSED $*"; fi
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # ---- set-up -----------------------------------------------------------------
 
@@ -127,46 +65,14 @@ check_tools() {
     need h2load nghttp2-client
     need nghttp nghttp2-client
     need python3 python3
-    PG_BIN=$(pg_config --bindir 2>/dev/null || true)
-    [ -x "$PG_BIN/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
-    [ -x "$PG_BIN/initdb" ] || die "initdb not found (apt-get install postgresql-15)"
+    find_pg_bin
 }
 
-# A private cluster in $WORK/pg with its socket in $WORK/sock.
-start_postgres() {
-    mkdir -p "$WORK/pg" "$WORK/sock"
-    touch "$WORK/pg.log"
-    if [ "$(id -u)" = 0 ]; then
-        chmod 711 "$WORK"
-        chown postgres "$WORK/pg" "$WORK/sock" "$WORK/pg.log"
-    fi
-    as_pg "$PG_BIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C \
-        --no-sync >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
-    PG_STARTED=1
-    as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w -o \
-        "-c listen_addresses='' -c unix_socket_directories='$WORK/sock' -c max_connections=50" \
-        start >/dev/null || { cat "$WORK/pg.log" >&2; die "PostgreSQL did not start"; }
-    "$PG_BIN/psql" -qX -h "$WORK/sock" -U postgres -d postgres -c 'CREATE DATABASE rci' >/dev/null
-}
-
-# rcid on free ports; waits until /healthz answers 200.
-start_rcid() {
-    RCID_PORT=$(free_port)
-    ADMIN_PORT=$(free_port)
-    while [ "$ADMIN_PORT" = "$RCID_PORT" ]; do ADMIN_PORT=$(free_port); done
+# rcid with --db-pool-size BENCH_DB_POOL when given.
+start_bench_rcid() {
     local pool=()
     [ -n "$DB_POOL" ] && pool=(--db-pool-size "$DB_POOL")
-    "$RCID" --listen "127.0.0.1:$RCID_PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
-        --database "$CONNINFO" --data-dir "$WORK/data" --threads "$SERVER_THREADS" \
-        "${pool[@]}" --log-level warn >"$WORK/rcid.log" 2>&1 &
-    RCID_PID=$!
-    for _ in $(seq 300); do
-        kill -0 "$RCID_PID" 2>/dev/null || { cat "$WORK/rcid.log" >&2; die "rcid exited"; }
-        [ "$(http_status "$ADMIN_PORT" /healthz)" = 200 ] && return 0
-        sleep 0.1
-    done
-    cat "$WORK/rcid.log" >&2
-    die "rcid not healthy after 30 s"
+    start_rcid rcid "${pool[@]}"
 }
 
 # ---- (a) push and COPY ------------------------------------------------------
@@ -227,18 +133,6 @@ push_vs_copy() {
 
 # ---- (b) series latency -------------------------------------------------------
 
-# percentiles FILE: "p50 p99" in ms from an h2load log (third column: µs).
-percentiles() {
-    awk -F'\t' '{ print $3 }' "$1" | sort -n | awk '
-        { v[NR] = $1 }
-        END {
-            if (NR == 0) { print "- -"; exit }
-            i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
-            i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
-            printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000
-        }'
-}
-
 # One GetSeries with nghttp: must be grpc-status 0; prints the response's
 # DATA bytes (frame prefix included).
 probe_series() {
@@ -286,12 +180,11 @@ series_latency() {
 main() {
     check_tools
     WORK=$(mktemp -d /tmp/rci-bench.XXXXXX)
-    CONNINFO="host=$WORK/sock dbname=rci user=postgres"
     FAILED=0
 
     log "PostgreSQL in $WORK"
     start_postgres
-    start_rcid
+    start_bench_rcid
     TOKEN=$("$RCID" token create --agency "$AGENCY" --label bench --database "$CONNINFO" \
             2>"$WORK/token.log") || { cat "$WORK/token.log" >&2; die "rcid token create failed"; }
     # The batch the COPY'd rows belong to (a push makes one per call).
@@ -301,8 +194,8 @@ main() {
         "db pool ${DB_POOL:-default}"
 
     echo
-    echo "rcid $("$RCID" --version | awk '{ print $2 }'), $CORES core(s), $SERVER_THREADS" \
-        "event loop(s), PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }')" \
+    echo "rcid $(rcid_version), $CORES core(s), $SERVER_THREADS" \
+        "event loop(s), PostgreSQL $(pg_version)" \
         "(fsync on, Unix socket)"
     echo
     push_vs_copy 1000 "$SMALL_BATCHES" 0

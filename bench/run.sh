@@ -36,66 +36,16 @@ SERVER_THREADS=${BENCH_SERVER_THREADS:-$(( CORES / 2 > 0 ? CORES / 2 : 1 ))}
 CHECK_PATH=/grpc.health.v1.Health/Check
 LIST_PATH=/rci.v1.RegistryService/ListRegions
 
-WORK=
-PG_BIN=
-RCID_PID=
 NGHTTPD_PID=
-PG_STARTED=
 
-die() { echo "bench: $*" >&2; exit 2; }
-log() { echo "bench: $*" >&2; }
-
-# ---- clean-up: every process this script started, by pid -------------------
-
-stop_pid() {  # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL
-    local pid=$1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    stop_pid "$RCID_PID"
-    stop_pid "$NGHTTPD_PID"
-    if [ -n "$PG_STARTED" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    [ -n "$WORK" ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # ---- helpers ----------------------------------------------------------------
-
-as_pg() {  # run a PostgreSQL binary as postgres when we are root
-    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# http_status PORT PATH: the HTTP status of GET PATH on 127.0.0.1:PORT, or 000.
-http_status() {
-    local line
-    { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || { echo 000; return; }
-    printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3
-    IFS=' ' read -r _ line _ <&3 || line=000
-    exec 3<&-
-    echo "${line:-000}"
-}
 
 vmrss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found (apt-get install $2)"; }
 
 # ---- set-up -----------------------------------------------------------------
 
@@ -105,44 +55,7 @@ check_tools() {
     need nghttp nghttp2-client
     need nghttpd nghttp2-server
     need python3 python3
-    PG_BIN=$(pg_config --bindir 2>/dev/null || true)
-    [ -x "$PG_BIN/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
-    [ -x "$PG_BIN/initdb" ] || die "initdb not found (apt-get install postgresql-15)"
-}
-
-# A private cluster in $WORK/pg with its socket in $WORK/sock.
-start_postgres() {
-    mkdir -p "$WORK/pg" "$WORK/sock"
-    touch "$WORK/pg.log"
-    if [ "$(id -u)" = 0 ]; then
-        chmod 711 "$WORK"
-        chown postgres "$WORK/pg" "$WORK/sock" "$WORK/pg.log"
-    fi
-    as_pg "$PG_BIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C \
-        --no-sync >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
-    PG_STARTED=1
-    as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w -o \
-        "-c listen_addresses='' -c unix_socket_directories='$WORK/sock' -c max_connections=50" \
-        start >/dev/null || { cat "$WORK/pg.log" >&2; die "PostgreSQL did not start"; }
-    "$PG_BIN/psql" -qX -h "$WORK/sock" -U postgres -d postgres -c 'CREATE DATABASE rci' >/dev/null
-}
-
-# rcid on free ports; waits until /healthz answers 200.
-start_rcid() {
-    RCID_PORT=$(free_port)
-    ADMIN_PORT=$(free_port)
-    while [ "$ADMIN_PORT" = "$RCID_PORT" ]; do ADMIN_PORT=$(free_port); done
-    "$RCID" --listen "127.0.0.1:$RCID_PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
-        --database "host=$WORK/sock dbname=rci user=postgres" --data-dir "$WORK/data" \
-        --threads "$SERVER_THREADS" --log-level warn >"$WORK/rcid.log" 2>&1 &
-    RCID_PID=$!
-    for _ in $(seq 300); do
-        kill -0 "$RCID_PID" 2>/dev/null || { cat "$WORK/rcid.log" >&2; die "rcid exited"; }
-        [ "$(http_status "$ADMIN_PORT" /healthz)" = 200 ] && return 0
-        sleep 0.1
-    done
-    cat "$WORK/rcid.log" >&2
-    die "rcid not healthy after 30 s"
+    find_pg_bin
 }
 
 start_nghttpd() {
@@ -151,6 +64,7 @@ start_nghttpd() {
     NGHTTPD_PORT=$(free_port)
     nghttpd --no-tls -n "$SERVER_THREADS" -d "$WORK/www" "$NGHTTPD_PORT" >"$WORK/nghttpd.log" 2>&1 &
     NGHTTPD_PID=$!
+    track_pid "$NGHTTPD_PID"
     for _ in $(seq 100); do
         nghttp -n "http://127.0.0.1:$NGHTTPD_PORT/check" >/dev/null 2>&1 && return 0
         sleep 0.1
@@ -193,18 +107,6 @@ h2load_figure() {
     esac
 }
 
-# percentiles NAME: "p50 p99" in ms from the log (third column: µs).
-percentiles() {
-    awk -F'\t' '{ print $3 }' "$WORK/$1.log" | sort -n | awk '
-        { v[NR] = $1 }
-        END {
-            if (NR == 0) { print "- -"; exit }
-            i50 = int(NR * 0.50); if (i50 < 1) i50 = 1
-            i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
-            printf "%.2f %.2f\n", v[i50] / 1000, v[i99] / 1000
-        }'
-}
-
 # verify NAME SIZE: every succeeded call carried a SIZE-byte answer. A call
 # that failed with a gRPC status has no DATA, so data = calls × SIZE proves
 # they were answered (h2load counts any 2xx as success). Sets VERIFIED to
@@ -226,14 +128,8 @@ verify() {
 
 row() {  # row NAME LABEL VERIFIED
     local p
-    p=$(percentiles "$1")
+    p=$(percentiles "$WORK/$1.log")
     printf '%-44s %10s %8s %8s  %s\n' "$2" "$(h2load_figure "$1" rps)" "${p% *}" "${p#* }" "$3"
-}
-
-goal() {  # goal OK TEXT...
-    local ok=$1
-    shift
-    if [ "$ok" = 1 ]; then echo "met    $*"; else echo "MISSED $*"; fi
 }
 
 # ---- main -------------------------------------------------------------------
@@ -246,7 +142,7 @@ main() {
 
     log "PostgreSQL in $WORK"
     start_postgres
-    start_rcid
+    start_rcid rcid
     sleep 1
     local rss_idle rss_10k rss_after
     rss_idle=$(vmrss_kib "$RCID_PID")
@@ -285,7 +181,7 @@ main() {
     rn=$(h2load_figure nghttpd rps)
 
     echo
-    echo "rcid $("$RCID" --version | awk '{ print $2 }'), $CORES core(s), $SERVER_THREADS server" \
+    echo "rcid $(rcid_version), $CORES core(s), $SERVER_THREADS server" \
         "thread(s), h2load -c $CLIENTS -m $STREAMS -t 1, ${DURATION}s per run"
     printf '%-44s %10s %8s %8s  %s\n' target req/s "p50 ms" "p99 ms" "answers ok"
     row check "rcid  Health/Check ($CHECK_SIZE B)" "$vcheck"

@@ -35,6 +35,7 @@
  * thread-local, as the loop owns its thread (same as std/health.c).
  */
 #include <errno.h>
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@
 #include "platform/call.h"
 #include "platform/dispatch.h"
 #include "platform/log.h"
+#include "platform/loop.h"
 #include "platform/store.h"
 #include "rci/v1/alerts.pb-c.h"
 
@@ -52,6 +54,7 @@
 #define LIST_PAGE_MAX 1000
 #define FILTER_MAX 64           /* cities or kinds in one request */
 #define CHANNEL "rci_alerts"
+#define RETRY_MS 250            /* after a failed fetch (e.g. the pool's queue was full) */
 
 static const char *const alert_kinds[] = {"water.off_target", "air.heavy_pollution",
                                           "water.joint_discrepancy"};
@@ -275,11 +278,45 @@ typedef struct alert_loop {
     int fetching;               /* a fetch query is out */
     int again;                  /* another notification came during it */
     rci_store *store;           /* this loop's store, known from its notifications */
+    struct event *retry;        /* a failed fetch tries again; made on first need */
 } alert_loop;
 
 static _Thread_local alert_loop loop_state = {.upto = -1};
 
 static void fetch_start(void);
+
+static void fetch_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (loop_state.watchers)
+        fetch_start();
+}
+
+/* Try the fetch again in RETRY_MS: a failure must not leave the loop's
+ * streams waiting for the next notification, which may be long in coming. */
+static void fetch_retry_later(void)
+{
+    rci_loop *loop = rci_loop_current();
+    if (!loop)
+        return;
+    if (!loop_state.retry) {
+        loop_state.retry = evtimer_new(loop->base, fetch_retry_cb, NULL);
+        if (!loop_state.retry)
+            return;
+    }
+    struct timeval tv = {0, RETRY_MS * 1000};
+    evtimer_add(loop_state.retry, &tv);
+}
+
+static void alerts_loop_exit(void)
+{
+    if (loop_state.retry) {
+        event_free(loop_state.retry);
+        loop_state.retry = NULL;
+    }
+}
 
 static void watcher_unlink(alert_watcher *w)
 {
@@ -334,8 +371,11 @@ static void fetch_done(void *arg, const PGresult *res, rci_store_err err, const 
     loop_state.fetching = 0;
     long long seen = res ? result_seen(res) : -1;
     if (err != RCI_STORE_OK || seen < 0) {
-        /* Nothing lost: the next notification or gap reads from upto. */
-        rci_log_warn("alerts: reading new alerts failed: %s", err ? msg : "unexpected result");
+        /* Nothing lost: the retry (or a notification or gap) reads from upto. */
+        rci_log_warn("alerts: reading new alerts failed: %s (retrying)",
+                     err ? msg : "unexpected result");
+        loop_state.again = 0;
+        fetch_retry_later();
         return;
     }
     int n = PQntuples(res);
@@ -374,6 +414,8 @@ static void fetch_start(void)
     if (rci_store_query(loop_state.store, stmt_read, params, fetch_done,
                         loop_state.upto >= 0 ? NULL : (void *)1))
         loop_state.fetching = 1;
+    else
+        fetch_retry_later();   /* the store is down: try again until it is back */
 }
 
 /* NOTIFY rci_alerts (payload: the id) or a gap in listening: read on, if
@@ -619,6 +661,7 @@ int rci_alerts_init(char *err, size_t errlen)
         stmt_read = rci_store_register("alerts_read", sql_read, 4);
         stmt_cities = rci_store_register("alerts_cities", sql_cities, 1);
         rci_store_listen(CHANNEL, alerts_notified);
+        rci_loop_at_exit(alerts_loop_exit);
     }
     return rci_dispatch_register(alert_methods, sizeof alert_methods / sizeof alert_methods[0],
                                  err, errlen);
