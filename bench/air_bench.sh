@@ -32,91 +32,16 @@ PYTHON=/usr/bin/python3
 CITIES=(440300 441900 441300 441500 441600 440100 440600 441200 441800 445300 440400)
 AGENCIES=(sz-eeb dg-eeb hz-eeb sw-eeb hy-eeb gz-eeb fs-eeb zq-eeb qy-eeb yf-eeb zh-eeb)
 
-WORK=
-PG_BIN=
-RCID_PID=
-PG_STARTED=
+SERVER_THREADS=${BENCH_SERVER_THREADS:-$(nproc)}
 
-die() { echo "bench: $*" >&2; exit 2; }
-log() { echo "bench: $*" >&2; }
-
-stop_pid() {  # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL
-    local pid=$1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local rc=$?
-    stop_pid "$RCID_PID"
-    if [ -n "$PG_STARTED" ]; then
-        as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 || true
-    fi
-    [ -n "$WORK" ] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-psql_rci() { "$PG_BIN/psql" -qAtX -v ON_ERROR_STOP=1 -h "$WORK/sock" -U postgres -d rci "$@"; }
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-http_status() {
-    local line
-    { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || { echo 000; return; }
-    printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3
-    IFS=' ' read -r _ line _ <&3 || line=000
-    exec 3<&-
-    echo "${line:-000}"
-}
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 
 check_tools() {
     [ -x "$RCID" ] || die "$RCID not found: build first (cmake --build $BUILD_DIR)"
     [ -d "$BUILD_DIR/pygen/rci" ] || die "$BUILD_DIR/pygen not found: the build makes it"
     "$PYTHON" -c 'import grpc' 2>/dev/null || die "python3-grpcio not found (apt-get install python3-grpcio)"
-    PG_BIN=$(pg_config --bindir 2>/dev/null || true)
-    [ -x "$PG_BIN/initdb" ] || PG_BIN=/usr/lib/postgresql/15/bin
-    [ -x "$PG_BIN/initdb" ] || die "initdb not found (apt-get install postgresql-15)"
-}
-
-start_postgres() {
-    mkdir -p "$WORK/pg" "$WORK/sock"
-    touch "$WORK/pg.log"
-    if [ "$(id -u)" = 0 ]; then
-        chmod 711 "$WORK"
-        chown postgres "$WORK/pg" "$WORK/sock" "$WORK/pg.log"
-    fi
-    as_pg "$PG_BIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 --locale=C \
-        --no-sync >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
-    PG_STARTED=1
-    as_pg "$PG_BIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w -o \
-        "-c listen_addresses='' -c unix_socket_directories='$WORK/sock' -c max_connections=50" \
-        start >/dev/null || { cat "$WORK/pg.log" >&2; die "PostgreSQL did not start"; }
-    "$PG_BIN/psql" -qX -h "$WORK/sock" -U postgres -d postgres -c 'CREATE DATABASE rci' >/dev/null
-}
-
-start_rcid() {
-    RCID_PORT=$(free_port)
-    ADMIN_PORT=$(free_port)
-    while [ "$ADMIN_PORT" = "$RCID_PORT" ]; do ADMIN_PORT=$(free_port); done
-    "$RCID" --listen "127.0.0.1:$RCID_PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
-        --database "$CONNINFO" --data-dir "$WORK/data" --log-level warn >"$WORK/rcid.log" 2>&1 &
-    RCID_PID=$!
-    for _ in $(seq 300); do
-        kill -0 "$RCID_PID" 2>/dev/null || { cat "$WORK/rcid.log" >&2; die "rcid exited"; }
-        [ "$(http_status "$ADMIN_PORT" /healthz)" = 200 ] && return 0
-        sleep 0.1
-    done
-    cat "$WORK/rcid.log" >&2
-    die "rcid not healthy after 30 s"
+    find_pg_bin
 }
 
 # copy_rate: "ROWS SECONDS" of one \copy transaction per city into
@@ -146,10 +71,9 @@ copy_rate() {
 main() {
     check_tools
     WORK=$(mktemp -d /tmp/rci-air-bench.XXXXXX)
-    CONNINFO="host=$WORK/sock dbname=rci user=postgres"
     log "PostgreSQL in $WORK"
     start_postgres
-    start_rcid
+    start_rcid rcid
     local i tokens="{"
     for i in "${!CITIES[@]}"; do
         local t
@@ -160,8 +84,8 @@ main() {
     echo "$tokens}" >"$WORK/tokens.json"
 
     echo
-    echo "rcid $("$RCID" --version | awk '{ print $2 }'), $(nproc) core(s), PostgreSQL" \
-        "$("$PG_BIN/postgres" --version | awk '{ print $3 }') (fsync on, Unix socket)"
+    echo "rcid $(rcid_version), $(nproc) core(s), $SERVER_THREADS event loop(s), PostgreSQL" \
+        "$(pg_version) (fsync on, Unix socket)"
     echo
     log "push: ${#CITIES[@]} cities × 365 days of 2025, one call per city, twice"
     PYTHONPATH="$BUILD_DIR/pygen" "$PYTHON" "$HERE/air_bench.py" push "127.0.0.1:$RCID_PORT" 2025 \
