@@ -48,6 +48,7 @@
 #include "rcid/token.h"
 #include "registry/registry.h"
 #include "std/std.h"
+#include "water/water.h"
 
 #define DB_WAIT_SECONDS 30
 
@@ -67,6 +68,7 @@ static const struct {
     {"indicators.values", rci_values_init},
     {"indicators.completeness", rci_completeness_init},
     {"indicators.series", rci_series_init},
+    {"water", rci_water_init},
 };
 
 /* Everything main owns, in one place for the signal handlers. */

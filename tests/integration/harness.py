@@ -59,6 +59,7 @@ SERVED_SERVICES = {
     "rci.v1.RegistryService",
     "rci.v1.IndicatorService",
     "rci.v1.AdminService",
+    "rci.v1.WaterService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",
