@@ -71,6 +71,9 @@ static void print_help(FILE *out)
           "                               every revision of one value\n"
           "  completeness PERIOD [--agency A] [--city C] [--circle X] [--late|--missing]\n"
           "                               who reported on time, late, or not yet\n"
+          "  water sections|push|status|joint\n"
+          "                               river sections, monthly samples (GB 3838-2002),\n"
+          "                               a section's year, joint-monitoring comparisons\n"
           "  admin token create|list|revoke, admin audit, admin calendar list|put,\n"
           "  admin lock                   tokens, the audit trail, the working-day\n"
           "                               calendar, period locks (admin token needed)\n"
@@ -303,6 +306,7 @@ static const struct {
     {"indicators", rcictl_cmd_indicators},
     {"agencies", rcictl_cmd_agencies},
     {"completeness", rcictl_cmd_completeness},
+    {"water", rcictl_cmd_water},
 };
 
 int main(int argc, char **argv)

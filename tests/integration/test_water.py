@@ -15,9 +15,12 @@ Seeded sections used (migrations/0013_water.sql, targets are demo):
   psh-sy  上垟   Shenzhen → Huizhou, target III, monitor sz-eeb
   lgh-xhc 西湖村 Shenzhen → Huizhou, target V, monitor sz-eeb
 """
+import csv
 import hashlib
 import json
+import os
 import secrets
+import tempfile
 import unittest
 
 import grpc
@@ -538,6 +541,64 @@ class WaterTest(harness.RcidTestCase):
         self.assertGreaterEqual(int(self.sql("SELECT count(*) FROM audit WHERE action = "
                                              "'water.push' AND request_id = 'xhc-2024-02'")), 2)
 
+
+    # ---- rcictl -------------------------------------------------------------------------
+
+    def rcictl(self, who, *args):
+        env_token = self.tokens[who]
+        return self.rcid.rcictl("--token", env_token, *args)
+
+    def test_rcictl(self):
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, "samples.csv")
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["section", "date", "parameter", "value", "unit", "note"])
+            w.writerow(["上垟", "2025-01-07", "氨氮", "1.2", "mg/L", "rcictl"])
+            w.writerow(["psh-sy", "2025-01-07", "ph", "7.1", "", "rcictl"])
+            w.writerow(["psh-sy", "2025-02-07", "tp", "0.15", "mg/L", ""])
+        p = self.rcictl("sz", "water", "push", path, "--dry-run")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertEqual(self.sql("SELECT count(*) FROM water_samples WHERE section_code = "
+                                  "'psh-sy' AND month LIKE '2025-%'"), "0")
+        p = self.rcictl("sz", "water", "push", path)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        self.assertIn("2 written", p.stdout)
+        self.assertEqual(self.sql("SELECT count(*) FROM water_samples WHERE section_code = "
+                                  "'psh-sy' AND month LIKE '2025-%'"), "2")
+        # January: NH3-N 1.2 is IV, off target III.
+        p = self.rcictl("sz", "water", "status", "--section", "psh-sy", "--year", "2025")
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        lines = p.stdout.splitlines()
+        jan = [ln for ln in lines if ln.startswith("2025-01")][0]
+        self.assertIn("IV", jan)
+        feb = [ln for ln in lines if ln.startswith("2025-02")][0]
+        self.assertIn("II", feb)
+        self.assertIn("50.0", p.stdout)
+        p = self.rcictl("sz", "water", "status", "--section", "psh-sy", "--year", "2025",
+                        "--format", "json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = json.loads(p.stdout)
+        self.assertEqual(rows[0]["month"], "2025-01")
+        p = self.rcictl("sz", "water", "sections", "--format", "csv")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("smh-qp", p.stdout)
+        self.assertIn("企坪", p.stdout)
+        p = self.rcictl("sz", "water", "joint", "--section", "psh-sy", "--from", "2025-01",
+                        "--to", "2025-02")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # A bad file: every failing row named, exit non-zero, nothing written.
+        bad = os.path.join(d, "bad.csv")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write("section,date,parameter,value,unit,note\n"
+                    "psh-sy,2025-03-07,nh4,1,mg/L,\n"
+                    "psh-sy,2025-04-07,nh3n,-1,mg/L,\n")
+        p = self.rcictl("sz", "water", "push", bad)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("nh4", p.stderr + p.stdout)
+        self.assertIn("negative", p.stderr + p.stdout)
+        self.assertEqual(self.sql("SELECT count(*) FROM water_samples WHERE section_code = "
+                                  "'psh-sy' AND month IN ('2025-03', '2025-04')"), "0")
 
 if __name__ == "__main__":
     unittest.main()
