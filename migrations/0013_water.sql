@@ -117,17 +117,25 @@ CREATE TABLE water_push_requests (
 );
 CREATE INDEX water_push_requests_created ON water_push_requests (created_at);
 
--- What a PushSamples decision depends on: the newest sample and the
--- section's configuration, for the sections of a batch.
-CREATE FUNCTION rci_water_state(p_sections text[]) RETURNS text
+-- What a PushSamples decision depends on: the newest sample of each
+-- (section, month) of the batch (p_sections[i], p_months[i]) — the
+-- agency's own earlier revision and the other city's joint sample — and
+-- the configuration of its sections. Sample ids are taken under the water
+-- lock, so they increase in commit order and the largest one stands for
+-- all. Pushes of other months of the same section do not disturb it.
+CREATE FUNCTION rci_water_state(p_sections text[], p_months text[]) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce((SELECT max(id) FROM water_samples WHERE section_code = ANY (p_sections)), 0)::text
+    SELECT coalesce((SELECT max(w.id)
+                       FROM unnest(p_sections, p_months) AS u (sec, mon)
+                       JOIN water_samples w ON w.section_code = u.sec AND w.month = u.mon),
+                    0)::text
         || '/' || coalesce((SELECT max(updated_at) FROM water_sections
                              WHERE code = ANY (p_sections))::text, '')
 $$;
 
 -- rci_water_write: one PushSamples batch, already checked and decided by the
--- daemon against state p_state. Only the samples that change are passed
+-- daemon against state p_state (rci_water_state of the batch's pairs
+-- p_sections × p_months). Only the samples that change are passed
 -- (p_unchanged counts the others); parameters point at their sample by
 -- 1-based index (p_pidx), so do alerts (p_aidx, 0: none; the sample's id is
 -- added to the alert's detail as "sample_id").
@@ -136,7 +144,7 @@ $$;
 -- samples' ids in input order and the commit instant.
 CREATE FUNCTION rci_water_write(
     p_agency text, p_token bigint, p_request_id text, p_hash bytea, p_reason text,
-    p_peer text, p_state text, p_sections text[], p_unchanged int,
+    p_peer text, p_state text, p_sections text[], p_months text[], p_unchanged int,
     p_section text[], p_month text[], p_revision int[], p_sampled_on date[], p_note text[],
     p_content text[],
     p_pidx int[], p_param text[], p_value numeric[], p_unit text[],
@@ -167,7 +175,7 @@ BEGIN
         RETURN;
     END IF;
 
-    IF rci_water_state(p_sections) <> p_state THEN
+    IF rci_water_state(p_sections, p_months) <> p_state THEN
         status := 'stale';
         DELETE FROM water_push_requests r
          WHERE r.agency_code = p_agency AND r.request_id = p_request_id;

@@ -33,6 +33,7 @@
 
 #include "indicators/period.h"
 #include "platform/auth.h"
+#include "platform/log.h"
 #include "platform/store.h"
 #include "water/water_internal.h"
 
@@ -41,10 +42,12 @@
 #define PUSH_REQUEST_ID_MAX 128
 #define PUSH_REASON_MAX 1000
 #define PUSH_NOTE_MAX 1000
-#define PUSH_ATTEMPTS 3
+#define PUSH_ATTEMPTS 5
 
-/* $1 section codes, $2 agency, $3 request id: 's' rows (a section), one
- * 'q' row for an earlier request, one 'f' row with the state. 18 columns. */
+/* $1 section codes, $2 agency, $3 request id, $4 / $5 the batch's
+ * (section, month) pairs: 's' rows (a section), one 'q' row for an earlier
+ * request, one 'f' row with the state the decision will rest on (taken
+ * first, so that anything read after it and changed is seen). 18 columns. */
 static const char sql_prepare[] =
     "SELECT 's', " RCI_WATER_SECTION_COLS "\n"
     "  FROM water_sections s WHERE s.code = ANY ($1::text[])\n"
@@ -55,7 +58,7 @@ static const char sql_prepare[] =
     "       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL\n"
     "  FROM water_push_requests WHERE agency_code = $2 AND request_id = $3\n"
     "UNION ALL\n"
-    "SELECT 'f', rci_water_state($1::text[]), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,\n"
+    "SELECT 'f', rci_water_state($4::text[], $5::text[]), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,\n"
     "       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
 
 static const char sql_latest[] = RCI_WATER_LATEST_SQL;
@@ -65,9 +68,10 @@ static const char sql_write[] =
     "       coalesce(array_to_string(ids, ','), ''),\n"
     "       coalesce((extract(epoch FROM committed_at) * 1000000)::bigint, 0)::text\n"
     "  FROM rci_water_write($1, $2::bigint, $3, decode($4, 'hex'), $5, $6, $7, $8::text[],\n"
-    "       $9::int, $10::text[], $11::text[], $12::int[], $13::date[], $14::text[],\n"
-    "       $15::text[], $16::int[], $17::text[], $18::numeric[], $19::text[], $20::text[],\n"
-    "       $21::text[], $22::text[], $23::text[], $24::text[], $25::jsonb[], $26::int[])";
+    "       $9::text[], $10::int, $11::text[], $12::text[], $13::int[], $14::date[],\n"
+    "       $15::text[], $16::text[], $17::int[], $18::text[], $19::numeric[], $20::text[],\n"
+    "       $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::jsonb[],\n"
+    "       $27::int[])";
 
 static int stmt_prepare = -1, stmt_latest = -1, stmt_write = -1;
 
@@ -96,7 +100,8 @@ typedef struct push_ctx {
     rci_water_sample *latest;
     size_t nlatest;
     psample *ps;             /* req->n_samples */
-    char *codes, *months;    /* array literals for the queries */
+    char *codes;             /* array literals for the queries: section codes, */
+    char *pair_secs, *pair_months;   /* and the batch's (section, month) pairs */
 } push_ctx;
 
 static void reset(push_ctx *ctx)
@@ -110,11 +115,12 @@ static void reset(push_ctx *ctx)
             rci_water_sample_free(&ctx->ps[i].s);
     free(ctx->ps);
     free(ctx->codes);
-    free(ctx->months);
+    free(ctx->pair_secs);
+    free(ctx->pair_months);
     ctx->secs = NULL;
     ctx->latest = NULL;
     ctx->ps = NULL;
-    ctx->codes = ctx->months = NULL;
+    ctx->codes = ctx->pair_secs = ctx->pair_months = NULL;
     ctx->nsecs = ctx->nlatest = 0;
     ctx->prior_found = 0;
 }
@@ -308,6 +314,9 @@ static void write_done(rci_call *call, const PGresult *res)
                             "was checked; retry");
             return;
         }
+        rci_log(RCI_LOG_INFO, "water push %s/%s: samples of its months changed meanwhile; "
+                "deciding again (attempt %d)", ctx->who.agency_code, ctx->req->request_id,
+                ctx->attempts + 1);
         reset(ctx);
         prepare(call, ctx);
     } else if (strcmp(status, "ok") == 0) {
@@ -553,9 +562,9 @@ static void push_write(rci_call *call, push_ctx *ctx)
         char token[24], unchanged[24];
         snprintf(token, sizeof token, "%lld", (long long)ctx->who.token_id);
         snprintf(unchanged, sizeof unchanged, "%d", (int)ctx->req->n_samples - nwritten);
-        const char *params[26] = {
+        const char *params[27] = {
             ctx->who.agency_code, token, ctx->req->request_id, ctx->hash_hex, ctx->req->reason,
-            rci_call_peer(call), ctx->state, ctx->codes, unchanged,
+            rci_call_peer(call), ctx->state, ctx->pair_secs, ctx->pair_months, unchanged,
             arr[0], arr[1], arr[2], arr[3], arr[4], arr[5], arr[6], arr[7], arr[8], arr[9],
             arr[10], arr[11], arr[12], arr[13], arr[14], arr[15], arr[16],
         };
@@ -826,10 +835,9 @@ static void prepare_done(rci_call *call, const PGresult *res)
             reply_counts(call, ctx->prior_written, ctx->prior_unchanged, ctx->prior_alerts, 1);
         return;
     }
-    /* Sections resolved; the months of the samples for the latest query. */
+    /* Sections resolved; the newest samples of the batch's months. */
     size_t ns = ctx->req->n_samples;
     ctx->ps = calloc(ns, sizeof *ctx->ps);
-    sbuf months = {0};
     if (!ctx->ps) {
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
         return;
@@ -838,38 +846,39 @@ static void prepare_done(rci_call *call, const PGresult *res)
         const Rci__V1__SampleInput *in = ctx->req->samples[i];
         ctx->ps[i].sec = strlen(in->section) <= RCI_WATER_CODE_MAX
                              ? section_index(ctx, in->section) : -1;
-        rci_date d;
-        if (parse_date(in->sampled_on, &d) == 0)
-            sb_elemf(&months, "%04d-%02d", d.year, d.month);
     }
-    ctx->months = sb_array(&months);
-    if (!ctx->months) {
-        rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
-        return;
-    }
-    const char *params[2] = {ctx->codes, ctx->months};
+    const char *params[2] = {ctx->codes, ctx->pair_months};
     rci_call_query(call, stmt_latest, params, latest_done);
 }
 
-/* The distinct section codes of the batch (those that can be codes). */
+/* The distinct section codes of the batch (those that can be codes), and
+ * its (section, month) pairs (those with a date). */
 static void prepare(rci_call *call, push_ctx *ctx)
 {
-    sbuf codes = {0};
+    sbuf codes = {0}, psec = {0}, pmon = {0};
     for (size_t i = 0; i < ctx->req->n_samples; i++) {
-        const char *c = ctx->req->samples[i]->section;
-        size_t len = strlen(c);
+        const Rci__V1__SampleInput *in = ctx->req->samples[i];
+        size_t len = strlen(in->section);
         int dup = 0;
         for (size_t k = 0; k < i && !dup; k++)
-            dup = strcmp(ctx->req->samples[k]->section, c) == 0;
+            dup = strcmp(ctx->req->samples[k]->section, in->section) == 0;
         if (len && len <= RCI_WATER_CODE_MAX && !dup)
-            sb_elem(&codes, c);
+            sb_elem(&codes, in->section);
+        rci_date d;
+        if (len && len <= RCI_WATER_CODE_MAX && parse_date(in->sampled_on, &d) == 0) {
+            sb_elem(&psec, in->section);
+            sb_elemf(&pmon, "%04d-%02d", d.year, d.month);
+        }
     }
     ctx->codes = sb_array(&codes);
-    if (!ctx->codes) {
+    ctx->pair_secs = sb_array(&psec);
+    ctx->pair_months = sb_array(&pmon);
+    if (!ctx->codes || !ctx->pair_secs || !ctx->pair_months) {
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    const char *params[3] = {ctx->codes, ctx->who.agency_code, ctx->req->request_id};
+    const char *params[5] = {ctx->codes, ctx->who.agency_code, ctx->req->request_id,
+                             ctx->pair_secs, ctx->pair_months};
     rci_call_query(call, stmt_prepare, params, prepare_done);
 }
 
@@ -984,9 +993,9 @@ static const rci_method push_methods[] = {
 
 int rci_water_push_init(char *err, size_t errlen)
 {
-    stmt_prepare = rci_store_register("water_push_prepare", sql_prepare, 3);
+    stmt_prepare = rci_store_register("water_push_prepare", sql_prepare, 5);
     stmt_latest = rci_store_register("water_push_latest", sql_latest, 2);
-    stmt_write = rci_store_register("water_push_write", sql_write, 26);
+    stmt_write = rci_store_register("water_push_write", sql_write, 27);
     return rci_dispatch_register(push_methods, sizeof push_methods / sizeof push_methods[0], err,
                                  errlen);
 }

@@ -542,6 +542,65 @@ class WaterTest(harness.RcidTestCase):
                                              "'water.push' AND request_id = 'xhc-2024-02'")), 2)
 
 
+    # ---- concurrency ---------------------------------------------------------------------
+
+    def test_concurrent_pushes(self):
+        """Both cities push every month of 大墩 2020 at once, on separate
+        connections: whichever sample comes second is compared with the
+        first, so each month gets exactly one discrepancy alert (COD 10 and
+        20: 10/30 = 33.3 % > 20 %). Five pushes of one request id at once
+        write once. A push that finds the section's state moved is decided
+        again by the server; ABORTED (state kept moving) is retried here,
+        as any client would."""
+        import threading
+        stubs = [water_pb2_grpc.WaterServiceStub(self.rcid.channel(separate=True))
+                 for _ in range(8)]
+        errors = []
+
+        def run(k, who, samples, request_id=None, results=None):
+            req = water_pb2.PushSamplesRequest(request_id=request_id or secrets.token_hex(8),
+                                               samples=samples)
+            for _ in range(5):
+                try:
+                    r = stubs[k % len(stubs)].PushSamples(req, metadata=self.md(who), timeout=30)
+                    if results is not None:
+                        results.append(r)
+                    return
+                except grpc.RpcError as e:
+                    if e.code() != grpc.StatusCode.ABORTED:
+                        errors.append(e)
+                        return
+            errors.append("ABORTED five times")
+
+        threads = []
+        for m in range(1, 13):
+            day = f"2020-{m:02d}-11"
+            threads.append(threading.Thread(target=run, args=(
+                2 * m, "dg", [S("dj-dd", day, [("cod", "10")])])))
+            threads.append(threading.Thread(target=run, args=(
+                2 * m + 1, "gz", [S("dj-dd", day, [("cod", "20")])])))
+        same = []
+        for k in range(5):
+            threads.append(threading.Thread(target=run, args=(
+                k, "dg", [S("dj-dd", "2019-12-20", [("cod", "11")]),
+                          S("dj-slbh", "2019-12-20", [("cod", "11")])], "dd-same-id", same)))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        rows = self.sql("SELECT detail->>'month', count(*) FROM alerts WHERE subject = 'dj-dd' "
+                        "AND kind = 'water.joint_discrepancy' GROUP BY 1 ORDER BY 1").splitlines()
+        self.assertEqual(rows, [f"2020-{m:02d}|1" for m in range(1, 13)])
+        # The same id: one answer, written once.
+        self.assertEqual(len(same), 5)
+        self.assertEqual(sum(1 for r in same if not r.replayed), 1)
+        self.assertEqual({(r.written, r.unchanged) for r in same}, {(2, 0)})
+        self.assertEqual(self.sql("SELECT count(*) FROM water_samples WHERE section_code IN "
+                                  "('dj-dd', 'dj-slbh') AND month = '2019-12'"), "2")
+        self.assertEqual(self.sql("SELECT count(*) FROM water_push_requests WHERE request_id = "
+                                  "'dd-same-id'"), "1")
+
     # ---- rcictl -------------------------------------------------------------------------
 
     def rcictl(self, who, *args):
