@@ -738,8 +738,8 @@ static int report_details(wjob *job, size_t first, const rci_client_status *st)
     return added;
 }
 
-static void print_assessments(wjob *job, size_t first, const Rci__V1__PushSamplesResponse *r,
-                              rcictl_table *t)
+static size_t print_assessments(wjob *job, size_t first, const Rci__V1__PushSamplesResponse *r,
+                                rcictl_table *t)
 {
     for (size_t k = 0; k < r->n_assessments; k++) {
         const Rci__V1__SampleAssessment *a = r->assessments[k];
@@ -759,6 +759,7 @@ static void print_assessments(wjob *job, size_t first, const Rci__V1__PushSample
                              a->meets_target ? "yes" : "no", over};
         rcictl_table_add(t, row);
     }
+    return r->n_assessments;
 }
 
 static int push_run(wjob *job)
@@ -795,6 +796,7 @@ static int push_run(wjob *job)
         return RCICTL_EXIT_RPC;
     }
     int written = 0, unchanged = 0, alerts = 0, replayed = 0;
+    size_t shown = 0;
     rc = RCICTL_EXIT_OK;
     /* A file of several batches is checked whole first, so bad rows
      * anywhere stop it before the first write. */
@@ -856,7 +858,7 @@ static int push_run(wjob *job)
                 if (resp->n_violations)
                     rc = RCICTL_EXIT_RPC;
                 if (!validate || job->dry_run)
-                    print_assessments(job, first, resp, t);
+                    shown += print_assessments(job, first, resp, t);
                 written += resp->written;
                 unchanged += resp->unchanged;
                 alerts += resp->alerts_raised;
@@ -869,7 +871,9 @@ static int push_run(wjob *job)
         }
     }
     if (rc == RCICTL_EXIT_OK) {
-        rcictl_table_print(t, job->ctx->format, stdout);
+        /* A replay answers with counts only: no table of nothing. */
+        if (shown || job->ctx->format != RCICTL_FORMAT_TABLE)
+            rcictl_table_print(t, job->ctx->format, stdout);
         if (job->ctx->format == RCICTL_FORMAT_TABLE) {
             if (job->dry_run)
                 printf("\ndry run: %zu sample(s) in %zu batch(es) are valid; nothing written\n",

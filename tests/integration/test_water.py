@@ -646,6 +646,19 @@ class WaterTest(harness.RcidTestCase):
         p = self.rcictl("sz", "water", "joint", "--section", "psh-sy", "--from", "2025-01",
                         "--to", "2025-02")
         self.assertEqual(p.returncode, 0, p.stderr)
+        # Excel's "CSV" on a Chinese Windows: GB18030, Chinese header and names.
+        gbk = os.path.join(d, "gbk.csv")
+        with open(gbk, "w", encoding="gb18030", newline="") as f:
+            f.write("断面,采样日期,项目,数值,单位,备注\r\n"
+                    "西湖村,2025-05-06,氨氮,2.1,mg/L,退潮采样\r\n"
+                    "西湖村,2025-05-06,总磷,0.3,mg/L,退潮采样\r\n")
+        p = self.rcictl("sz", "water", "push", gbk)
+        self.assertEqual(p.returncode, 0, p.stderr + p.stdout)
+        # NH3-N 2.1 > 2.0 is 劣V: (2.1 − 2.0)/2.0 = 0.05 over target V.
+        self.assertIn("劣V", p.stdout)
+        self.assertIn("×0.05", p.stdout)
+        self.assertEqual(self.sql("SELECT note FROM water_samples WHERE section_code = "
+                                  "'lgh-xhc' AND month = '2025-05'"), "退潮采样")
         # A bad file: every failing row named, exit non-zero, nothing written.
         bad = os.path.join(d, "bad.csv")
         with open(bad, "w", encoding="utf-8") as f:
