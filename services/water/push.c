@@ -58,7 +58,8 @@ static const char sql_prepare[] =
     "       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL\n"
     "  FROM water_push_requests WHERE agency_code = $2 AND request_id = $3\n"
     "UNION ALL\n"
-    "SELECT 'f', rci_water_state($4::text[], $5::text[]), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,\n"
+    "SELECT 'f', rci_water_state($4::text[], $5::text[]),\n"
+    "       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,\n"
     "       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL";
 
 static const char sql_latest[] = RCI_WATER_LATEST_SQL;
@@ -132,104 +133,6 @@ static void push_ctx_free(void *arg)
     if (ctx->req)
         protobuf_c_message_free_unpacked(&ctx->req->base, NULL);
     free(ctx);
-}
-
-/* ---- PostgreSQL array literals -------------------------------------------------- */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int err;
-    int count;
-} sbuf;
-
-static void sb_raw(sbuf *b, const char *s, size_t len)
-{
-    if (b->err)
-        return;
-    if (b->n + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + len + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->err = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, len);
-    b->n += len;
-    b->p[b->n] = '\0';
-}
-
-/* Appends one quoted element to an array literal being built ("{" first). */
-static void sb_elem(sbuf *b, const char *s)
-{
-    sb_raw(b, b->count++ ? ",\"" : "{\"", 2);
-    for (const char *c = s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            sb_raw(b, "\\", 1);
-        sb_raw(b, c, 1);
-    }
-    sb_raw(b, "\"", 1);
-}
-
-static void sb_elemf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_elemf(sbuf *b, const char *fmt, ...)
-{
-    char buf[64];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    sb_elem(b, buf);
-}
-
-/* Closes the literal and hands its buffer over (NULL when out of memory). */
-static char *sb_array(sbuf *b)
-{
-    if (b->count == 0)
-        sb_raw(b, "{", 1);
-    sb_raw(b, "}", 1);
-    if (b->err) {
-        free(b->p);
-        return NULL;
-    }
-    return b->p;
-}
-
-/* A JSON string (quoted, escaped) appended to b. */
-static void sb_json(sbuf *b, const char *s)
-{
-    sb_raw(b, "\"", 1);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        char esc[8];
-        if (*c == '"' || *c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*c;
-            sb_raw(b, esc, 2);
-        } else if (*c < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", *c);
-            sb_raw(b, esc, 6);
-        } else {
-            sb_raw(b, (const char *)c, 1);
-        }
-    }
-    sb_raw(b, "\"", 1);
-}
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        sb_raw(b, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 /* ---- answers ----------------------------------------------------------------- */
@@ -357,142 +260,8 @@ static const rci_water_sample *find_latest(const push_ctx *ctx, const char *sect
     return NULL;
 }
 
-typedef struct alerts {
-    sbuf kind, sev, cities, subject, message, detail, idx;
-    int n;
-} alerts;
-
-static void cities_csv(const rci_water_section *sec, char *buf, size_t len)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < sec->ncities && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "", sec->cities[i]);
-}
-
-/* water.off_target: the sample misses its section's target. */
-static void alert_off_target(alerts *al, const rci_water_section *sec, const psample *p)
-{
-    rci_wq_factor f[RCI_WQ_PARAM_COUNT];
-    rci_wq_result res;
-    if (rci_wq_evaluate(sec->kind, sec->target, p->s.items, p->s.n, f, &res, NULL, 0) != 0)
-        return;
-    char cities[80], over[400] = "";
-    size_t used = 0;
-    sbuf det = {0};
-    cities_csv(sec, cities, sizeof cities);
-    int official = strcmp(p->s.agency, sec->monitor) == 0;
-    sb_printf(&det, "{\"section\": ");
-    sb_json(&det, sec->code);
-    sb_printf(&det, ", \"month\": \"%s\", \"sampled_on\": \"%s\", \"agency\": ", p->s.month,
-              p->s.sampled_on);
-    sb_json(&det, p->s.agency);
-    sb_printf(&det, ", \"city\": \"%s\", \"water_class\": \"%s\", \"target_class\": \"%s\", "
-                    "\"target_is_demo\": %s, \"official\": %s, \"over\": [",
-              p->s.city, rci_wq_class_name(res.cls), rci_wq_class_name(sec->target),
-              sec->target_is_demo ? "true" : "false", official ? "true" : "false");
-    int k = 0;
-    for (size_t i = 0; i < p->s.n; i++) {
-        if (!f[i].assessed || !f[i].over_target)
-            continue;
-        char v[RCI_WQ_VALUE_TEXT_MAX], m[32] = "";
-        rci_wq_value_format(f[i].value, v, sizeof v);
-        if (f[i].has_multiple)
-            rci_water_x100_text(f[i].multiple_x100, m, sizeof m);
-        sb_printf(&det, "%s{\"parameter\": \"%s\", \"value\": \"%s\", \"class\": \"%s\", "
-                        "\"multiple\": \"%s\"}",
-                  k++ ? ", " : "", f[i].param->code, v, rci_wq_class_name(f[i].cls), m);
-        if (used < sizeof over)
-            used += (size_t)snprintf(over + used, sizeof over - used, "%s%s %s (%s%s%s)",
-                                     used ? ", " : "", f[i].param->code, v,
-                                     rci_wq_class_name(f[i].cls), m[0] ? ", ×" : "", m);
-    }
-    sb_printf(&det, "]}");
-    if (det.err) {
-        free(det.p);
-        al->kind.err = 1;
-        return;
-    }
-    char msg[900];
-    snprintf(msg, sizeof msg, "%s %s (%s): class %s misses target %s%s; over target: %s; "
-                              "sample of %s (%s)",
-             p->s.month, sec->name_zh, sec->code, rci_wq_class_name(res.cls),
-             rci_wq_class_name(sec->target), sec->target_is_demo ? " (demo target)" : "", over,
-             p->s.agency, official ? "official" : "joint check");
-    sb_elem(&al->kind, "water.off_target");
-    sb_elem(&al->sev, res.cls == RCI_WQ_CLASS_WORSE_V ? "critical" : "warning");
-    sb_elem(&al->cities, cities);
-    sb_elem(&al->subject, sec->code);
-    sb_elem(&al->message, msg);
-    sb_elem(&al->detail, det.p);
-    sb_elemf(&al->idx, "%d", p->widx);
-    al->n++;
-    free(det.p);
-}
-
-/* water.joint_discrepancy: the monitor's sample a and another city's b of
- * the month differ beyond tolerance. idx: the written sample among them. */
-static void alert_joint(alerts *al, const rci_water_section *sec, const rci_water_sample *a,
-                        const rci_water_sample *b, int idx)
-{
-    rci_water_arena ar = {0};
-    Rci__V1__JointComparison jc;
-    if (rci_water_compare(&ar, sec, a, b, &jc) != 0 || !jc.discrepancy) {
-        rci_water_arena_free(&ar);
-        return;
-    }
-    char cities[80], beyond[400] = "";
-    size_t used = 0;
-    sbuf det = {0};
-    cities_csv(sec, cities, sizeof cities);
-    sb_printf(&det, "{\"section\": ");
-    sb_json(&det, sec->code);
-    sb_printf(&det, ", \"month\": \"%s\", \"agency_a\": ", a->month);
-    sb_json(&det, a->agency);
-    sb_printf(&det, ", \"city_a\": \"%s\", \"agency_b\": ", a->city);
-    sb_json(&det, b->agency);
-    sb_printf(&det, ", \"city_b\": \"%s\", \"other_sample_id\": %lld, \"params\": [", b->city,
-              a->id ? a->id : b->id);
-    int k = 0;
-    for (size_t i = 0; i < jc.n_params; i++) {
-        const Rci__V1__ParamComparison *pc = jc.params[i];
-        if (pc->within)
-            continue;
-        sb_printf(&det, "%s{\"parameter\": \"%s\", \"a\": \"%s\", \"b\": \"%s\", "
-                        "\"difference\": \"%s\", \"tolerance\": \"%s\", \"relative\": %s}",
-                  k++ ? ", " : "", pc->parameter, pc->value_a, pc->value_b, pc->difference,
-                  pc->tolerance, pc->relative ? "true" : "false");
-        if (used < sizeof beyond)
-            used += (size_t)snprintf(beyond + used, sizeof beyond - used,
-                                     "%s%s %s vs %s (%s%s > %s%s)", used ? ", " : "",
-                                     pc->parameter, pc->value_a, pc->value_b, pc->difference,
-                                     pc->relative ? " %" : "", pc->tolerance,
-                                     pc->relative ? " %" : "");
-    }
-    sb_printf(&det, "]}");
-    if (!det.err) {
-        char msg[900];
-        snprintf(msg, sizeof msg, "%s %s (%s): joint samples of %s (%s) and %s (%s) differ "
-                                  "beyond tolerance: %s",
-                 a->month, sec->name_zh, sec->code, a->agency, a->city, b->agency, b->city,
-                 beyond);
-        sb_elem(&al->kind, "water.joint_discrepancy");
-        sb_elem(&al->sev, "warning");
-        sb_elem(&al->cities, cities);
-        sb_elem(&al->subject, sec->code);
-        sb_elem(&al->message, msg);
-        sb_elem(&al->detail, det.p);
-        sb_elemf(&al->idx, "%d", idx);
-        al->n++;
-    } else {
-        al->kind.err = 1;
-    }
-    free(det.p);
-    rci_water_arena_free(&ar);
-}
-
 /* Which samples change, and the alerts the changed ones raise. */
-static void decide(push_ctx *ctx, alerts *al, int *nwritten)
+static void decide(push_ctx *ctx, rci_water_alerts *al, int *nwritten)
 {
     *nwritten = 0;
     for (size_t i = 0; i < ctx->req->n_samples; i++) {
@@ -504,27 +273,27 @@ static void decide(push_ctx *ctx, alerts *al, int *nwritten)
         p->s.revision = p->prev ? p->prev->revision + 1 : 1;
         const rci_water_section *sec = &ctx->secs[p->sec];
         if (p->res.cls != RCI_WQ_CLASS_NONE && !p->res.meets)
-            alert_off_target(al, sec, p);
+            rci_water_alert_off_target(al, sec, &p->s, p->widx);
         if (strcmp(ctx->who.agency_code, sec->monitor) == 0) {
             for (size_t k = 0; k < ctx->nlatest; k++) {
                 const rci_water_sample *o = &ctx->latest[k];
                 if (strcmp(o->section, sec->code) == 0 && strcmp(o->month, p->s.month) == 0 &&
                     strcmp(o->agency, sec->monitor) != 0)
-                    alert_joint(al, sec, &p->s, o, p->widx);
+                    rci_water_alert_joint(al, sec, &p->s, o, p->widx);
             }
         } else {
             const rci_water_sample *m = find_latest(ctx, sec->code, sec->monitor, p->s.month);
             if (m)
-                alert_joint(al, sec, m, &p->s, p->widx);
+                rci_water_alert_joint(al, sec, m, &p->s, p->widx);
         }
     }
 }
 
 static void push_write(rci_call *call, push_ctx *ctx)
 {
-    alerts al = {0};
-    sbuf sec = {0}, mon = {0}, rev = {0}, day = {0}, note = {0}, con = {0};
-    sbuf pidx = {0}, par = {0}, val = {0}, unit = {0};
+    rci_water_alerts al = {0};
+    rci_water_buf sec = {0}, mon = {0}, rev = {0}, day = {0}, note = {0}, con = {0};
+    rci_water_buf pidx = {0}, par = {0}, val = {0}, unit = {0};
     int nwritten = 0;
     decide(ctx, &al, &nwritten);
     for (size_t i = 0; i < ctx->req->n_samples; i++) {
@@ -532,30 +301,32 @@ static void push_write(rci_call *call, push_ctx *ctx)
         if (!p->widx)
             continue;
         const Rci__V1__SampleInput *in = ctx->req->samples[i];
-        sb_elem(&sec, p->s.section);
-        sb_elem(&mon, p->s.month);
-        sb_elemf(&rev, "%d", p->s.revision);
-        sb_elem(&day, p->s.sampled_on);
-        sb_elem(&note, in->note);
-        sb_elem(&con, p->s.content);
+        rci_water_buf_elem(&sec, p->s.section);
+        rci_water_buf_elem(&mon, p->s.month);
+        rci_water_buf_elemf(&rev, "%d", p->s.revision);
+        rci_water_buf_elem(&day, p->s.sampled_on);
+        rci_water_buf_elem(&note, in->note);
+        rci_water_buf_elem(&con, p->s.content);
         for (size_t j = 0; j < p->s.n; j++) {
             char v[RCI_WQ_VALUE_TEXT_MAX];
             rci_wq_value_format(p->s.items[j].value, v, sizeof v);
-            sb_elemf(&pidx, "%d", p->widx);
-            sb_elem(&par, p->s.items[j].code);
-            sb_elem(&val, v);
-            sb_elem(&unit, in->params[j]->unit);
+            rci_water_buf_elemf(&pidx, "%d", p->widx);
+            rci_water_buf_elem(&par, p->s.items[j].code);
+            rci_water_buf_elem(&val, v);
+            rci_water_buf_elem(&unit, in->params[j]->unit);
         }
     }
-    char *arr[17] = {
-        sb_array(&sec), sb_array(&mon), sb_array(&rev), sb_array(&day), sb_array(&note),
-        sb_array(&con), sb_array(&pidx), sb_array(&par), sb_array(&val), sb_array(&unit),
-        sb_array(&al.kind), sb_array(&al.sev), sb_array(&al.cities), sb_array(&al.subject),
-        sb_array(&al.message), sb_array(&al.detail), sb_array(&al.idx),
-    };
+    /* $11..$27 of sql_write, in order. */
+    rci_water_buf *cols[17] = {&sec,     &mon,     &rev,        &day,        &note,
+                               &con,     &pidx,    &par,        &val,        &unit,
+                               &al.kind, &al.sev,  &al.cities,  &al.subject, &al.message,
+                               &al.detail, &al.idx};
+    char *arr[17];
     int ok = 1;
-    for (int i = 0; i < 17; i++)
+    for (int i = 0; i < 17; i++) {
+        arr[i] = rci_water_buf_array(cols[i]);
         ok = ok && arr[i];
+    }
     if (!ok) {
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
     } else {
@@ -729,8 +500,8 @@ static size_t check_sample(push_ctx *ctx, size_t i, rci_date today, rci_violatio
             if (strcmp(ctx->req->samples[k]->section, in->section) == 0 &&
                 strcmp(ctx->ps[k].s.month, p->s.month) == 0) {
                 rci_violations_add(vs, row, "sampled_on",
-                                   "a second sample of section %.64s for %s (first: samples[%zu]); one "
-                                   "sample per section and month",
+                                   "a second sample of section %.64s for %s (first: "
+                                   "samples[%zu]); one sample per section and month",
                                    in->section, p->s.month, k);
                 break;
             }
@@ -855,7 +626,7 @@ static void prepare_done(rci_call *call, const PGresult *res)
  * its (section, month) pairs (those with a date). */
 static void prepare(rci_call *call, push_ctx *ctx)
 {
-    sbuf codes = {0}, psec = {0}, pmon = {0};
+    rci_water_buf codes = {0}, psec = {0}, pmon = {0};
     for (size_t i = 0; i < ctx->req->n_samples; i++) {
         const Rci__V1__SampleInput *in = ctx->req->samples[i];
         size_t len = strlen(in->section);
@@ -863,16 +634,16 @@ static void prepare(rci_call *call, push_ctx *ctx)
         for (size_t k = 0; k < i && !dup; k++)
             dup = strcmp(ctx->req->samples[k]->section, in->section) == 0;
         if (len && len <= RCI_WATER_CODE_MAX && !dup)
-            sb_elem(&codes, in->section);
+            rci_water_buf_elem(&codes, in->section);
         rci_date d;
         if (len && len <= RCI_WATER_CODE_MAX && parse_date(in->sampled_on, &d) == 0) {
-            sb_elem(&psec, in->section);
-            sb_elemf(&pmon, "%04d-%02d", d.year, d.month);
+            rci_water_buf_elem(&psec, in->section);
+            rci_water_buf_elemf(&pmon, "%04d-%02d", d.year, d.month);
         }
     }
-    ctx->codes = sb_array(&codes);
-    ctx->pair_secs = sb_array(&psec);
-    ctx->pair_months = sb_array(&pmon);
+    ctx->codes = rci_water_buf_array(&codes);
+    ctx->pair_secs = rci_water_buf_array(&psec);
+    ctx->pair_months = rci_water_buf_array(&pmon);
     if (!ctx->codes || !ctx->pair_secs || !ctx->pair_months) {
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
         return;

@@ -3,9 +3,11 @@
  * monitoring and its alerts (issue 4; migrations/0013_water.sql).
  *
  *   sections.c  ListSections, PutSection
- *   push.c      PushSamples
+ *   push.c      PushSamples: check, decide, write
+ *   alerts.c    the alerts a written sample raises
  *   status.c    GetSectionStatus, GetJointComparisons
  *   common.c    what they share: section and sample rows, assessments
+ *   pgtext.c    array literals and JSON text for the SQL
  *   gb3838.c    the standard itself (pure)
  */
 #ifndef RCI_WATER_H

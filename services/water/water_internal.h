@@ -138,6 +138,46 @@ int rci_water_compare(rci_water_arena *a, const rci_water_section *sec,
 /* Multiple ×100 as "0.25"; percent ×10 as "91.7" (into buf). */
 void rci_water_x100_text(long long x100, char *buf, size_t len);
 
+/* ---- text for PostgreSQL (pgtext.c) ------------------------------------------ */
+
+typedef struct rci_water_buf {
+    char *p;
+    size_t n, cap;
+    int err;                 /* ran out of memory: every append is ignored */
+    int count;               /* array elements so far */
+} rci_water_buf;
+
+void rci_water_buf_raw(rci_water_buf *b, const char *s, size_t len);
+void rci_water_buf_printf(rci_water_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A JSON string, quoted and escaped. */
+void rci_water_buf_json(rci_water_buf *b, const char *s);
+/* One quoted element of an array literal ("{" comes with the first). */
+void rci_water_buf_elem(rci_water_buf *b, const char *s);
+void rci_water_buf_elemf(rci_water_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Closes the literal and hands over the buffer (malloc'd), or NULL when
+ * out of memory (the buffer is freed then). */
+char *rci_water_buf_array(rci_water_buf *b);
+
+/* ---- alerts (alerts.c) ------------------------------------------------------------ */
+
+/* Alerts to raise, as one array literal per rci_raise_alert argument; idx
+ * is the 1-based index of the written sample among rci_water_write's. */
+typedef struct rci_water_alerts {
+    rci_water_buf kind, sev, cities, subject, message, detail, idx;
+    int n;
+} rci_water_alerts;
+
+/* water.off_target for sample s (written as widx) if it misses sec's target. */
+void rci_water_alert_off_target(rci_water_alerts *al, const rci_water_section *sec,
+                                const rci_water_sample *s, int widx);
+
+/* water.joint_discrepancy if the monitor's sample a and the other city's b
+ * differ beyond sec's tolerances; idx: whichever of them is being written. */
+void rci_water_alert_joint(rci_water_alerts *al, const rci_water_section *sec,
+                           const rci_water_sample *a, const rci_water_sample *b, int idx);
+
 /* ---- the handlers' files ---------------------------------------------------- */
 
 int rci_water_sections_init(char *err, size_t errlen);   /* sections.c */
