@@ -223,9 +223,10 @@ char *rci_water_content(const char *sampled_on, const rci_wq_item *items, size_t
                         const char *note)
 {
     rci_wq_item sorted[RCI_WQ_PARAM_COUNT];
-    if (n > RCI_WQ_PARAM_COUNT)
+    if (n > RCI_WQ_PARAM_COUNT || (n && !items))
         return NULL;
-    memcpy(sorted, items, n * sizeof *items);
+    if (n)
+        memcpy(sorted, items, n * sizeof *items);
     rci_water_sort_items(sorted, n);
     size_t cap = strlen(sampled_on) + strlen(note) + n * (40 + RCI_WQ_VALUE_TEXT_MAX) + 4;
     char *out = malloc(cap);
