@@ -228,6 +228,13 @@ class WaterTest(harness.RcidTestCase):
         self.assertEqual({o["parameter"]: o["multiple"] for o in over},
                          {"nh3n": "0.50", "codmn": "0.67", "do": ""})
 
+        # The same samples again under a new id: unchanged, no alert again.
+        before = self.sql("SELECT count(*) FROM alerts")
+        r2 = self.push(samples)
+        self.assertEqual((r2.written, r2.unchanged, r2.alerts_raised), (0, 8, 0))
+        self.assertEqual([x.sample_id for x in r2.assessments], [x.sample_id for x in a])
+        self.assertEqual(self.sql("SELECT count(*) FROM alerts"), before)
+
         # The year: 8 months assessed, Jan, Feb, Mar, Jul met → 4/8 = 50.0 %.
         st = self.status("smh-qp", 2021)
         self.assertEqual(len(st.months), 12)
