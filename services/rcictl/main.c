@@ -77,6 +77,9 @@ static void print_help(FILE *out)
           "  air push|calendar|stats|rank daily air quality: push a CSV of daily\n"
           "                               concentrations; AQI calendar, statistics and\n"
           "                               rankings (HJ 633)\n"
+          "  water sections|push|status|joint\n"
+          "                               river sections, monthly samples (GB 3838-2002),\n"
+          "                               a section's year, joint-monitoring comparisons\n"
           "  admin token create|list|revoke, admin audit, admin calendar list|put,\n"
           "  admin lock                   tokens, the audit trail, the working-day\n"
           "                               calendar, period locks (admin token needed)\n"
@@ -311,6 +314,7 @@ static const struct {
     {"completeness", rcictl_cmd_completeness},
     {"watch", rcictl_cmd_watch},
     {"air", rcictl_cmd_air},
+    {"water", rcictl_cmd_water},
 };
 
 int main(int argc, char **argv)

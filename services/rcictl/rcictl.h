@@ -150,6 +150,7 @@ int rcictl_cmd_agencies(rcictl *ctx, int argc, char **argv);
 int rcictl_cmd_completeness(rcictl *ctx, int argc, char **argv);
 int rcictl_cmd_watch(rcictl *ctx, int argc, char **argv);
 int rcictl_cmd_air(rcictl *ctx, int argc, char **argv);
+int rcictl_cmd_water(rcictl *ctx, int argc, char **argv);
 /* `admin calendar …` and `admin lock …` (cmd_completeness.c), dispatched by cmd_admin.c. */
 int rcictl_admin_calendar(rcictl *ctx, int argc, char **argv);
 int rcictl_admin_lock(rcictl *ctx, int argc, char **argv);

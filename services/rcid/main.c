@@ -50,6 +50,7 @@
 #include "rcid/token.h"
 #include "registry/registry.h"
 #include "std/std.h"
+#include "water/water.h"
 
 #define DB_WAIT_SECONDS 30
 
@@ -71,6 +72,7 @@ static const struct {
     {"indicators.series", rci_series_init},
     {"alerts", rci_alerts_init},
     {"air", rci_air_init},
+    {"water", rci_water_init},
 };
 
 /* Everything main owns, in one place for the signal handlers. */

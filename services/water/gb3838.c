@@ -565,9 +565,10 @@ static void compare_one(const rci_wq_param *p, rci_wq_value a, rci_wq_value b, r
         j->diff.nano = 0; /* two zeros agree */
         j->within = 1;
     } else {
-        /* |a-b| / ((a+b)/2) <= tol  <=>  2|a-b| * 10^9 <= tol * (a+b), in
-         * nano units on both sides; under 2^128, so exact. */
-        u128 lhs = (u128)d * 2 * (u128)RCI_WQ_SCALE;
+        /* The relative deviation of parallel samples (相对偏差):
+         * |a-b| / (a+b) <= tol  <=>  |a-b| * 10^9 <= tol * (a+b), in nano
+         * units on both sides; under 2^128, so exact. */
+        u128 lhs = (u128)d * (u128)RCI_WQ_SCALE;
         j->diff.nano = (int64_t)div_half_even(lhs, sum);
         j->within = lhs <= (u128)(uint64_t)tol.nano * sum;
     }

@@ -251,16 +251,17 @@ typedef struct rci_wq_joint {
     const rci_wq_param *param;
     rci_wq_value a, b;
     int relative;      /* 1: diff and tol are fractions; 0: absolute (pH) */
-    rci_wq_value diff; /* |a − b|, or |a − b| / ((a + b) / 2) to the nearest 10^-9 */
+    rci_wq_value diff; /* |a − b|, or |a − b| / (a + b) to the nearest 10^-9 */
     rci_wq_value tol;
     int within;        /* diff <= tol, decided exactly, not on the rounded diff */
 } rci_wq_joint;
 
 /* Compares samples a (na items) and b (nb items) parameter by parameter.
- * The relative difference is |a − b| over the mean of the two (the relative
- * percent difference): symmetric, so it does not matter which city is the
- * monitor, and bounded by 2 (200 %) when one value is 0. Two zeros are
- * equal (diff 0, within). tols (ntols entries, may be NULL) override the
+ * The relative difference is the relative deviation of parallel samples
+ * used in laboratory quality control (相对偏差), |a − b| / (a + b): half
+ * the "relative percent difference" over the mean. It is symmetric, so it
+ * does not matter which city is the monitor, and bounded by 1 (100 %) when
+ * one value is 0. Two zeros are equal (diff 0, within). tols (ntols entries, may be NULL) override the
  * defaults per code. out (room for RCI_WQ_PARAM_COUNT) gets one entry per
  * parameter present in both, in table order; parameters in only one sample
  * are left out. Returns the number of entries, or -1 (why) for a bad item

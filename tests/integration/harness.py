@@ -61,6 +61,7 @@ SERVED_SERVICES = {
     "rci.v1.AdminService",
     "rci.v1.AlertService",
     "rci.v1.AirService",
+    "rci.v1.WaterService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1.ServerReflection",
     "grpc.reflection.v1alpha.ServerReflection",

@@ -873,13 +873,14 @@ static void test_joint_basic(void)
     CHECK(!out[0].relative && out[0].diff.nano == 600000000 && out[0].tol.nano == 500000000);
     CHECK(!out[0].within);
     CHECK(out[0].a.nano == 7000000000 && out[0].b.nano == 7600000000);
-    /* COD: |20 - 23| / 21.5 = 6/43 = 0.139534883|72… ≤ 0.2 */
-    CHECK(out[1].relative && out[1].diff.nano == 139534884 && out[1].tol.nano == 200000000);
+    /* COD: |20 - 23| / (20 + 23) = 3/43 = 0.069767441|86… ≤ 0.2 */
+    CHECK(out[1].relative && out[1].diff.nano == 69767442 && out[1].tol.nano == 200000000);
     CHECK(out[1].within);
-    /* NH3-N: 0.3 / 1.15 = 0.260869565|21… > 0.2 */
-    CHECK(out[2].diff.nano == 260869565 && !out[2].within);
-    /* TP: 0.2 against 0: 0.2 / 0.1 = 2 (200 %) */
-    CHECK(out[3].diff.nano == 2000000000 && !out[3].within);
+    /* NH3-N: 0.3 / 2.3 = 0.130434782|608… ≤ 0.2 (it would be 0.26, beyond,
+     * over the mean: the relative deviation is half that). */
+    CHECK(out[2].diff.nano == 130434783 && out[2].within);
+    /* TP: 0.2 against 0: 0.2 / 0.2 = 1 (100 %) */
+    CHECK(out[3].diff.nano == 1000000000 && !out[3].within);
     CHECK(out[3].a.nano == 200000000 && out[3].b.nano == 0);
 
     /* Symmetric: swapping the cities changes nothing but a and b. */
@@ -897,21 +898,22 @@ static void test_joint_basic(void)
 static void test_joint_edges(void)
 {
     rci_wq_joint out[RCI_WQ_PARAM_COUNT];
-    /* Exactly 20 %: 0.9 and 1.1 → 0.2 / 1.0 = 0.2, within. (In binary
-     * doubles, 1.1 - 0.9 is 0.20000000000000007, which would be "beyond".) */
-    rci_wq_item a1[] = {I("nh3n", "0.9"), I("ph", "7.0"), I("cod", "9")};
-    rci_wq_item b1[] = {I("nh3n", "1.1"), I("ph", "7.5"), I("cod", "11")};
+    /* Exactly 20 %: 0.6 and 0.9 → 0.3 / 1.5 = 0.2, within. (In binary
+     * doubles, (0.9 - 0.6) / 1.5 is 0.20000000000000004, which would be
+     * "beyond".) COD 8 and 12 → 4 / 20 = 0.2. */
+    rci_wq_item a1[] = {I("nh3n", "0.6"), I("ph", "7.0"), I("cod", "8")};
+    rci_wq_item b1[] = {I("nh3n", "0.9"), I("ph", "7.5"), I("cod", "12")};
     CHECK(rci_wq_joint_compare(a1, 3, b1, 3, NULL, 0, out, why, sizeof why) == 3);
     CHECK(entry(out, 3, "nh3n")->diff.nano == 200000000 && entry(out, 3, "nh3n")->within);
     CHECK(entry(out, 3, "cod")->diff.nano == 200000000 && entry(out, 3, "cod")->within);
     /* pH exactly 0.5 apart: within. */
     CHECK(entry(out, 3, "ph")->diff.nano == 500000000 && entry(out, 3, "ph")->within);
 
-    /* One step of 10^-9 further: beyond. NH3-N: 0.400000001 / 2.000000001
-     * = 0.200000000|9… → 0.200000001. COD: 4.000000002 / 20.000000001 =
-     * 0.200000000|09… reads 0.2 when rounded, yet is beyond: within is
+    /* One step of 10^-9 further: beyond. NH3-N: 0.300000001 / 1.500000001
+     * = 0.200000000|53… → 0.200000001. COD: 4.000000001 / 20.000000001 =
+     * 0.200000000|04… reads 0.2 when rounded, yet is beyond: within is
      * decided exactly, not on the rounded difference. */
-    rci_wq_item b2[] = {I("nh3n", "1.100000001"), I("ph", "7.500000001"), I("cod", "11.000000001")};
+    rci_wq_item b2[] = {I("nh3n", "0.900000001"), I("ph", "7.500000001"), I("cod", "12.000000001")};
     CHECK(rci_wq_joint_compare(a1, 3, b2, 3, NULL, 0, out, why, sizeof why) == 3);
     CHECK(!entry(out, 3, "nh3n")->within);
     CHECK(entry(out, 3, "nh3n")->diff.nano == 200000001);
@@ -919,27 +921,28 @@ static void test_joint_edges(void)
     CHECK(entry(out, 3, "cod")->diff.nano == 200000000);
     CHECK(entry(out, 3, "ph")->diff.nano == 500000001 && !entry(out, 3, "ph")->within);
 
-    /* Zeros: both 0 → within, difference 0. One 0 → 200 %. pH 0 and 0. */
+    /* Zeros: both 0 → within, difference 0. One 0 → 100 %. pH 0 and 0. */
     rci_wq_item a3[] = {I("cn", "0"), I("hg", "0"), I("ph", "0")};
     rci_wq_item b3[] = {I("cn", "0.000"), I("hg", "0.00001"), I("ph", "0")};
     CHECK(rci_wq_joint_compare(a3, 3, b3, 3, NULL, 0, out, why, sizeof why) == 3);
     CHECK(entry(out, 3, "cn")->diff.nano == 0 && entry(out, 3, "cn")->within);
-    CHECK(entry(out, 3, "hg")->diff.nano == 2000000000 && !entry(out, 3, "hg")->within);
+    CHECK(entry(out, 3, "hg")->diff.nano == 1000000000 && !entry(out, 3, "hg")->within);
     CHECK(entry(out, 3, "ph")->diff.nano == 0 && entry(out, 3, "ph")->within);
 
-    /* Largest values: no overflow. 999999999.999999999 and 0 → 2. */
+    /* Largest values: no overflow. 999999999.999999999 and 0 → 1; the
+     * maximum and one step below: 10^-9 / 1999999999.999999997 → 0. */
     rci_wq_item a4[] = {{"fecal_coliform", {RCI_WQ_NANO_MAX}}, {"cod", {RCI_WQ_NANO_MAX}}};
     rci_wq_item b4[] = {{"fecal_coliform", {0}}, {"cod", {RCI_WQ_NANO_MAX - 1}}};
     CHECK(rci_wq_joint_compare(a4, 2, b4, 2, NULL, 0, out, why, sizeof why) == 2);
-    CHECK(entry(out, 2, "fecal_coliform")->diff.nano == 2000000000);
+    CHECK(entry(out, 2, "fecal_coliform")->diff.nano == 1000000000);
     CHECK(entry(out, 2, "cod")->diff.nano == 0 && entry(out, 2, "cod")->within);
 
     /* Water temperature is compared relatively like the rest (DESIGN §6:
-     * only pH is absolute): 20 and 24 → 4 / 22 = 0.1818… within. */
+     * only pH is absolute): 20 and 24 → 4 / 44 = 0.090909090|9… within. */
     rci_wq_item a5[] = {I("temp", "20")};
     rci_wq_item b5[] = {I("temp", "24")};
     CHECK(rci_wq_joint_compare(a5, 1, b5, 1, NULL, 0, out, why, sizeof why) == 1);
-    CHECK(out[0].relative && out[0].diff.nano == 181818182 && out[0].within);
+    CHECK(out[0].relative && out[0].diff.nano == 90909091 && out[0].within);
 }
 
 static void test_joint_tolerances(void)
@@ -947,11 +950,15 @@ static void test_joint_tolerances(void)
     rci_wq_item a[] = {I("cod", "20"), I("ph", "7.0"), I("nh3n", "1.0")};
     rci_wq_item b[] = {I("cod", "23"), I("ph", "7.6"), I("nh3n", "1.3")};
     rci_wq_joint out[RCI_WQ_PARAM_COUNT];
-    /* COD 10 %: 0.1395… beyond. pH 1.0: 0.6 within. NH3-N: 30 %: 0.26… within. */
-    rci_wq_tolerance t[] = {{"cod", V("0.1")}, {"ph", V("1.0")}, {"nh3n", V("0.3")}};
+    /* COD 5 %: 3/43 = 0.0697… beyond. pH 1.0: 0.6 within. NH3-N 10 %:
+     * 0.3/2.3 = 0.1304… beyond; 15 %: within. */
+    rci_wq_tolerance t[] = {{"cod", V("0.05")}, {"ph", V("1.0")}, {"nh3n", V("0.1")}};
     CHECK(rci_wq_joint_compare(a, 3, b, 3, t, 3, out, why, sizeof why) == 3);
-    CHECK(!entry(out, 3, "cod")->within && entry(out, 3, "cod")->tol.nano == 100000000);
+    CHECK(!entry(out, 3, "cod")->within && entry(out, 3, "cod")->tol.nano == 50000000);
     CHECK(entry(out, 3, "ph")->within && entry(out, 3, "ph")->tol.nano == 1000000000);
+    CHECK(!entry(out, 3, "nh3n")->within);
+    rci_wq_tolerance t15[] = {{"nh3n", V("0.15")}};
+    CHECK(rci_wq_joint_compare(a, 3, b, 3, t15, 1, out, why, sizeof why) == 3);
     CHECK(entry(out, 3, "nh3n")->within);
     /* An override for a parameter not sampled is fine. */
     rci_wq_tolerance t2[] = {{"hg", V("0.5")}};
