@@ -216,6 +216,10 @@ int rci_call_send(rci_call *call, const ProtobufCMessage *msg)
 {
     if (call->finished || !call->conn)
         return -1;
+    /* A handler may answer at once (from a cache) without any step that
+     * checks the deadline: never send past it. */
+    if (call_deadline_passed(call))
+        return -1;
     size_t size = protobuf_c_message_get_packed_size(msg);
     if (evbuffer_get_length(call->out) + size > CALL_QUEUE_MAX) {
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED,

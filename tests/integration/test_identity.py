@@ -388,11 +388,18 @@ class IdentityTest(harness.RcidTestCase):
         secret, tok = self.new_agency_token(admin=True)
         self.warm(self.rcid, secret)
         self.warm(other, secret)
-        self.stub().RevokeToken(admin_pb2.RevokeTokenRequest(id=tok.id),
-                                metadata=bearer(self.admin), timeout=10)
-        self.assertTrue(self.refused_on(self.rcid, secret), "the revoking daemon, at once")
-        harness.wait_for(lambda: self.refused_on(other, secret), 5, interval=0.05,
-                         what="the other daemon to hear of the revocation")
+        ch = self.rcid.channel(separate=True)
+        admin_pb2_grpc.AdminServiceStub(ch).RevokeToken(
+            admin_pb2.RevokeTokenRequest(id=tok.id), metadata=bearer(self.admin), timeout=10)
+        # The loop that revoked forgets at once; the daemon's other loop and
+        # the other daemon within milliseconds, by NOTIFY.
+        self.assertUnauthenticated(
+            lambda: admin_pb2_grpc.AdminServiceStub(ch).ListTokens(
+                admin_pb2.ListTokensRequest(), metadata=bearer(secret), timeout=10),
+            "the revoking loop, at once")
+        for daemon in (self.rcid, other):
+            harness.wait_for(lambda: self.refused_on(daemon, secret), 5, interval=0.05,
+                             what="every loop of both daemons to hear of the revocation")
 
     def test_revocation_in_sql_and_a_lost_listener(self):
         """A change made in SQL is heard too; and when the listening
