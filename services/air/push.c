@@ -136,26 +136,13 @@ static void reply_counts(rci_call *call, int written, int unchanged, int alerts,
 static void reply_violations(rci_call *call, const rci_violations *vs)
 {
     Rci__V1__PushAirDaysResponse resp = RCI__V1__PUSH_AIR_DAYS_RESPONSE__INIT;
-    Rci__V1__Violation *v = calloc(vs->n ? vs->n : 1, sizeof *v);
-    Rci__V1__Violation **vp = calloc(vs->n ? vs->n : 1, sizeof *vp);
-    if (!v || !vp) {
-        free(v);
-        free(vp);
+    if (rci_violations_messages(vs, &resp.violations) < 0) {
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
         return;
     }
-    for (size_t i = 0; i < vs->n; i++) {
-        rci__v1__violation__init(&v[i]);
-        v[i].row = vs->items[i].row;
-        v[i].field = (char *)vs->items[i].field;
-        v[i].description = vs->items[i].description;
-        vp[i] = &v[i];
-    }
     resp.n_violations = vs->n;
-    resp.violations = vp;
     rci_call_reply(call, &resp.base);
-    free(vp);
-    free(v);
+    free(resp.violations);
 }
 
 static void fail_conflict(rci_call *call, const push_ctx *ctx)

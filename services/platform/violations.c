@@ -9,6 +9,7 @@
 #include "google/protobuf/any.pb-c.h"
 #include "google/rpc/error_details.pb-c.h"
 #include "google/rpc/status.pb-c.h"
+#include "rci/v1/indicators.pb-c.h"
 
 #define VIOLATIONS_MESSAGE_MAX 1000   /* the platform caps grpc-message at 1 KiB anyway */
 /* Bytes of BadRequest in the details: base64 makes 2.5 KiB into ~3.4 KiB,
@@ -157,4 +158,23 @@ void rci_call_fail_violations(rci_call *call, rci_status code, const char *what,
     else
         rci_call_finish(call, code, "%s", msg);
     free(details);
+}
+
+int rci_violations_messages(const rci_violations *vs, Rci__V1__Violation ***out)
+{
+    size_t n = vs->n ? vs->n : 1;
+    /* The pointers first, then the messages: one block, one free. */
+    Rci__V1__Violation **vp = malloc(n * (sizeof *vp + sizeof **vp));
+    *out = vp;
+    if (!vp)
+        return -1;
+    Rci__V1__Violation *v = (Rci__V1__Violation *)(vp + n);
+    for (size_t i = 0; i < vs->n; i++) {
+        rci__v1__violation__init(&v[i]);
+        v[i].row = vs->items[i].row;
+        v[i].field = (char *)vs->items[i].field;
+        v[i].description = vs->items[i].description;
+        vp[i] = &v[i];
+    }
+    return 0;
 }

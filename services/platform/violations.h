@@ -40,4 +40,11 @@ void rci_violations_free(rci_violations *vs);
 void rci_call_fail_violations(rci_call *call, rci_status code, const char *what,
                               const char *list, const rci_violations *vs);
 
+/* For a validate-only answer: vs as rci.v1.Violation messages, *out set to
+ * vs->n pointers to them, all in one allocation that the caller frees with
+ * free(*out) once the response is sent; the strings stay vs's. Returns 0,
+ * or -1 when out of memory (*out NULL). */
+struct Rci__V1__Violation;
+int rci_violations_messages(const rci_violations *vs, struct Rci__V1__Violation ***out);
+
 #endif

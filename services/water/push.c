@@ -160,16 +160,7 @@ static void reply_full(rci_call *call, push_ctx *ctx, const rci_violations *vs, 
     resp.unchanged = unchanged;
     resp.alerts_raised = alerts;
     if (vs && vs->n) {
-        resp.violations = rci_water_alloc(&a, vs->n, sizeof(void *));
-        Rci__V1__Violation *v = rci_water_alloc(&a, vs->n, sizeof *v);
-        ok = resp.violations && v;
-        for (size_t i = 0; ok && i < vs->n; i++) {
-            rci__v1__violation__init(&v[i]);
-            v[i].row = vs->items[i].row;
-            v[i].field = (char *)vs->items[i].field;
-            v[i].description = vs->items[i].description;
-            resp.violations[i] = &v[i];
-        }
+        ok = rci_violations_messages(vs, &resp.violations) == 0;
         resp.n_violations = vs->n;
     } else {
         resp.assessments = rci_water_alloc(&a, n, sizeof(void *));
@@ -186,6 +177,7 @@ static void reply_full(rci_call *call, push_ctx *ctx, const rci_violations *vs, 
         rci_call_reply(call, &resp.base);
     else
         rci_call_finish(call, RCI_RESOURCE_EXHAUSTED, "out of memory");
+    free(resp.violations);
     rci_water_arena_free(&a);
 }
 
