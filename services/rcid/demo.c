@@ -40,6 +40,11 @@
  * exactly those values, written through rci_air_write as PushAirDays writes
  * them (demo_air.c).
  *
+ * Water: for every river section, each month's sample of its monitor
+ * agency and, most months, the other city's joint sample, written through
+ * rci_water_write as PushSamples writes them, with the water.off_target and
+ * water.joint_discrepancy alerts they raise (demo_water.c).
+ *
  * How: one transaction with blocking libpq — batches, cells, revisions
  * through two COPY FROM STDIN into temporary tables and three INSERT …
  * SELECT, plus one audit row (rci_audit, action "demo.load"). The batches
@@ -47,7 +52,8 @@
  * PushValues. Demo batches are those with no token and a request id
  * starting "demo/"; when there are any, the command says so and writes
  * nothing, unless --replace, which first deletes them and what they wrote
- * (and only that: a later agency revision of a demo cell stays).
+ * (and only that: a later agency revision of a demo cell stays), the demo's
+ * air days, and its water samples with the alerts they raised.
  */
 #include "rcid/demo.h"
 
@@ -64,6 +70,7 @@
 #include "indicators/calendar.h"
 #include "indicators/period.h"
 #include "rcid/demo_air.h"
+#include "rcid/demo_water.h"
 #include "rcid/localdb.h"
 
 #define EXIT_DONE 0
@@ -93,8 +100,11 @@ static void usage(FILE *out)
           "including YYYY-MM, as their agencies would have pushed them: one batch per\n"
           "agency and period, most on time, some late, some corrected later, a few\n"
           "missing; and behind the monthly air figures, one air-quality record a day\n"
-          "per city, written the way PushAirDays writes them. The same options give\n"
-          "the same rows on every machine.\n"
+          "per city, written the way PushAirDays writes them; and for every river\n"
+          "section, each month's sample of its monitor agency and most months a joint\n"
+          "sample of the other city, written the way PushSamples writes them, so a few\n"
+          "off-target months and joint discrepancies raise their alerts. The same\n"
+          "options give the same rows on every machine.\n"
           "\n"
           "  --until YYYY-MM  the last month of the window (default " DEFAULT_UNTIL ")\n"
           "  --months N       its length in months, 1..240 (default 36)\n"
@@ -1761,7 +1771,7 @@ static int load(PGconn *conn, const demo_args *d, rci_period until, int months,
     char old_window[64];
     snprintf(old_window, sizeof old_window, "%s..%s", PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3));
     PQclear(r);
-    long long del_batches = 0, del_cells = 0, del_revisions = 0, del_air = 0;
+    long long del_batches = 0, del_cells = 0, del_revisions = 0, del_air = 0, del_water = 0;
     if (old_batches > 0 && !d->replace) {
         fprintf(stderr,
                 PROG ": the demo data is already loaded (%lld batches, %lld revisions, months "
@@ -1770,7 +1780,8 @@ static int load(PGconn *conn, const demo_args *d, rci_period until, int months,
         return EXIT_DONE;
     }
     if (old_batches > 0 && (delete_demo(conn, &del_batches, &del_cells, &del_revisions) < 0 ||
-                            demo_air_delete(conn, &del_air) < 0))
+                            demo_air_delete(conn, &del_air) < 0 ||
+                            demo_water_delete(conn, &del_water) < 0))
         return EXIT_FAILED;
 
     catalogue k;
@@ -1802,6 +1813,14 @@ static int load(PGconn *conn, const demo_args *d, rci_period until, int months,
     rci_date_format(rci_period_first_day(&first_month), first_day, sizeof first_day);
     rci_date_format(rci_period_last_day(&until), last_day, sizeof last_day);
     if (demo_air_load(conn, first_day, last_day, window, &air) < 0)
+        goto out;
+    /* The monthly samples of the river sections (demo_water.c), through
+     * the write path of PushSamples, with the alerts they raise. */
+    char first_text[RCI_PERIOD_TEXT_MAX], last_text[RCI_PERIOD_TEXT_MAX];
+    demo_water_counts water;
+    rci_period_format(&first_month, first_text, sizeof first_text);
+    rci_period_format(&until, last_text, sizeof last_text);
+    if (demo_water_load(conn, first_text, last_text, window, &water) < 0)
         goto out;
 
     /* The audit row, then the commit-order lock as every writer takes it. */
@@ -1840,8 +1859,18 @@ static int load(PGconn *conn, const demo_args *d, rci_period until, int months,
     fprintf(stderr,
             PROG ":   air: %lld daily records for %d cities (%lld city-months; %lld left "
             "without days)\n", air.days, air.cities, air.months, air.skipped);
+    fprintf(stderr,
+            PROG ":   water: %lld samples for %d sections (%lld official, %lld joint pairs); "
+            "%lld off-target months; %lld joint discrepancies; %lld alerts raised\n",
+            water.samples, water.sections, water.official, water.joint, water.off_target,
+            water.discrepancies, water.alerts);
+    if (water.kept)
+        fprintf(stderr, PROG ":   kept %lld section-months that already had water samples\n",
+                water.kept);
     if (del_air)
         fprintf(stderr, PROG ":   replaced %lld earlier demo air days\n", del_air);
+    if (del_water)
+        fprintf(stderr, PROG ":   replaced %lld earlier demo water samples\n", del_water);
     if (cells_written < p.ncell - p.missing)
         fprintf(stderr, PROG ":   kept %lld cells agencies had already pushed\n",
                 (long long)(p.ncell - p.missing) - cells_written);

@@ -19,6 +19,7 @@ from google.protobuf import timestamp_pb2
 
 import harness
 from rci.v1 import air_pb2, air_pb2_grpc, indicators_pb2, indicators_pb2_grpc
+from rci.v1 import water_pb2, water_pb2_grpc
 
 HZ = "441300"
 CITIES = {"440300", "441900", "441300", "441500", "441600",   # 深莞惠+汕尾、河源
@@ -39,6 +40,33 @@ SELECT count(*) || ':' || md5(string_agg(concat_ws('|', r.indicator_code, r.regi
   JOIN cells c USING (indicator_code, region_code, period)
  WHERE b.token_id IS NULL AND b.request_id LIKE 'demo/%'
 """
+
+# Every water sample the demo wrote with its values, and the alerts they
+# raised (without the serial sample ids in their detail).
+WATER_CHECKSUM_SQL = """
+SELECT (SELECT count(*) || ':' || md5(string_agg(concat_ws('|', w.section_code, w.agency_code,
+            w.month, w.revision, w.sampled_on, w.content, w.request_id,
+            (SELECT string_agg(v.parameter || '=' || v.value::text || ' ' || v.unit, ','
+                               ORDER BY v.parameter)
+               FROM water_sample_values v WHERE v.sample_id = w.id)),
+        E'\\n' ORDER BY w.section_code, w.agency_code, w.month, w.revision))
+          FROM water_samples w WHERE w.token_id IS NULL AND w.request_id LIKE 'demo/%')
+    || ' ' ||
+       (SELECT count(*) || ':' || coalesce(md5(string_agg(concat_ws('|', a.kind, a.severity,
+            a.cities::text, a.subject, a.message,
+            (a.detail - 'sample_id' - 'other_sample_id')::text),
+        E'\\n' ORDER BY a.kind, a.subject, a.message)), '')
+          FROM alerts a WHERE a.kind LIKE 'water.%')
+"""
+
+
+def water_numbers(stderr):
+    m = re.search(r"water: (\d+) samples for (\d+) sections \((\d+) official, (\d+) joint "
+                  r"pairs\); (\d+) off-target months; (\d+) joint discrepancies; (\d+) alerts "
+                  r"raised", stderr)
+    assert m, f"no water summary in:\n{stderr}"
+    keys = ("samples", "sections", "official", "joint", "off_target", "discrepancies", "alerts")
+    return dict(zip(keys, map(int, m.groups())))
 
 
 def rcid_demo(*args, timeout=180):
@@ -74,6 +102,8 @@ class DemoTest(harness.RcidTestCase):
             raise AssertionError(f"rcid demo failed ({cls.first.returncode}):\n{cls.first.stderr}")
         cls.summary = summary_numbers(cls.first.stderr)
         cls.checksum = cls.pg.psql(CHECKSUM_SQL).strip()
+        cls.water = water_numbers(cls.first.stderr)
+        cls.water_checksum = cls.pg.psql(WATER_CHECKSUM_SQL).strip()
 
     @classmethod
     def tearDownClass(cls):
@@ -117,6 +147,7 @@ class DemoTest(harness.RcidTestCase):
         self.assertEqual(int(self.one("SELECT count(*) FROM batches")), self.summary["batches"])
         self.assertEqual(self.one("SELECT count(*) FROM audit WHERE action = 'demo.load'"), "1")
         self.assertEqual(self.pg.psql(CHECKSUM_SQL).strip(), self.checksum)
+        self.assertEqual(self.pg.psql(WATER_CHECKSUM_SQL).strip(), self.water_checksum)
 
     def test_usage_errors(self):
         for args in (["--until", "2026-13"], ["--until", "2026-Q3"], ["--months", "0"],
@@ -127,6 +158,7 @@ class DemoTest(harness.RcidTestCase):
         p = rcid_demo("--help")
         self.assertEqual(p.returncode, 0)
         self.assertIn("--until YYYY-MM", p.stdout)
+        self.assertIn("PushSamples", p.stdout)
 
     # -- what the rows are --------------------------------------------------------------
 
@@ -243,9 +275,73 @@ class DemoTest(harness.RcidTestCase):
         self.assertEqual(rows(self.pg, "SELECT min(day) >= '2023-11-01', max(day) <= '2026-10-31', "
                                        "bool_or(day < '2026-03-01'), bool_or(day >= '2026-03-01') "
                                        "FROM air_days"), [["t", "t", "t", "t"]])
-        self.assertEqual(self.one("SELECT count(*) FROM alerts"), "0")
+        self.assertEqual(self.one("SELECT count(*) FROM alerts WHERE kind NOT LIKE 'water.%'"), "0")
         self.assertEqual(self.one("SELECT count(*) FROM air_batches WHERE value_batch_id IS NOT NULL"),
                          "0")
+
+    def test_water_samples(self):
+        # Every seeded section, every month of the window: the monitor's
+        # sample, and for most months the other city's joint sample, written
+        # through rci_water_write (PushSamples' path) with the alerts it raises.
+        w = self.water
+        n_sections = int(self.one("SELECT count(*) FROM water_sections"))
+        self.assertEqual(n_sections, 8)
+        self.assertEqual(w["sections"], n_sections)
+        self.assertEqual(w["official"], n_sections * 36)
+        self.assertEqual(w["samples"], w["official"] + w["joint"])
+        self.assertGreater(w["joint"], w["official"] * 0.7)
+        self.assertLess(w["joint"], w["official"] * 0.95)
+        self.assertEqual(rows(self.pg, """
+            SELECT count(*), count(*) FILTER (WHERE w.agency_code = s.monitor_agency),
+                   count(DISTINCT (w.section_code, w.month)), min(w.month), max(w.month),
+                   bool_and(w.revision = 1), bool_and(w.request_id LIKE 'demo/water/%')
+              FROM water_samples w JOIN water_sections s ON s.code = w.section_code"""),
+            [[str(w["samples"]), str(w["official"]), str(w["official"]), "2023-11", "2026-10",
+              "t", "t"]])
+        # A working day from the 5th, the same day for both samplers; the
+        # joint sampler is an environment bureau of the section's other city.
+        self.assertEqual(rows(self.pg, """
+            SELECT bool_and(extract(day FROM sampled_on) BETWEEN 5 AND 17),
+                   bool_and(extract(isodow FROM sampled_on) <= 5),
+                   count(DISTINCT (section_code, month, sampled_on)) = count(DISTINCT (section_code, month))
+              FROM water_samples"""), [["t", "t", "t"]])
+        self.assertEqual(self.one("""
+            SELECT count(*) FROM water_samples w JOIN water_sections s ON s.code = w.section_code
+              JOIN agencies a ON a.code = w.agency_code
+             WHERE w.agency_code <> s.monitor_agency
+               AND (a.city_code = (SELECT m.city_code FROM agencies m WHERE m.code = s.monitor_agency)
+                    OR NOT a.city_code = ANY (s.cities))"""), "0")
+        # The items a station reports monthly, with sensible decimals.
+        self.assertEqual(rows(self.pg, """
+            SELECT parameter, count(*), max(scale(value)), min(value)::text, max(value)::text
+              FROM water_sample_values WHERE parameter IN ('ph', 'nh3n', 'cod')
+             GROUP BY 1 ORDER BY 1""")[1][0:3], ["nh3n", str(w["samples"]), "3"])
+        params = {r[0] for r in rows(self.pg, "SELECT DISTINCT parameter FROM water_sample_values")}
+        self.assertEqual(params, {"ph", "do", "codmn", "cod", "bod5", "nh3n", "tp", "cu", "zn",
+                                  "cd", "pb"})
+        self.assertEqual(self.one("SELECT count(*) FROM water_sample_values"),
+                         str(11 * w["samples"]))
+        self.assertEqual(rows(self.pg, """
+            SELECT min(value) >= 6.5, max(value) <= 8.2, max(scale(value)) <= 2
+              FROM water_sample_values WHERE parameter = 'ph'"""), [["t", "t", "t"]])
+        # Most months meet the target; a few miss it, and every miss and
+        # discrepancy raised its alert, to the section's cities.
+        self.assertGreater(w["off_target"], 5)
+        self.assertLess(w["off_target"], w["official"] * 0.2)
+        self.assertGreater(w["discrepancies"], 3)
+        self.assertLess(w["discrepancies"], w["joint"] * 0.2)
+        kinds = dict(rows(self.pg, "SELECT kind, count(*) FROM alerts GROUP BY 1"))
+        self.assertEqual(int(kinds["water.joint_discrepancy"]), w["discrepancies"])
+        self.assertGreaterEqual(int(kinds["water.off_target"]), w["off_target"])
+        self.assertEqual(sum(map(int, kinds.values())), w["alerts"])
+        self.assertEqual(self.one("""
+            SELECT count(*) FROM alerts a
+              JOIN water_samples w ON w.id = (a.detail->>'sample_id')::bigint
+              JOIN water_sections s ON s.code = w.section_code
+             WHERE a.kind = 'water.off_target' AND a.detail->>'official' = 'true'
+               AND a.subject = s.code AND a.cities @> s.cities"""), str(w["off_target"]))
+        self.assertEqual(self.one("SELECT sum(alerts_raised) FROM water_push_requests "
+                                  "WHERE request_id LIKE 'demo/water/%'"), str(w["alerts"]))
 
     def test_plausible(self):
         # Huizhou's good-air days near seed 000's 96.7 % a year; the haze
@@ -364,6 +460,10 @@ class DemoTest(harness.RcidTestCase):
         self.assertIn("replaced the earlier demo data", p.stderr)
         self.assertEqual(pg2.psql(CHECKSUM_SQL).strip(), self.checksum)
         self.assertEqual(summary_numbers(p.stderr), self.summary)
+        # The water samples too, and the 2-month load's samples and alerts are gone.
+        self.assertRegex(p.stderr, r"replaced \d+ earlier demo water samples")
+        self.assertEqual(pg2.psql(WATER_CHECKSUM_SQL).strip(), self.water_checksum)
+        self.assertEqual(water_numbers(p.stderr), self.water)
         self.assertNotEqual(pg2.psql("SELECT min(id) FROM batches").strip(),
                             self.pg.psql("SELECT min(id) FROM batches").strip())
 
@@ -411,6 +511,18 @@ class DemoTest(harness.RcidTestCase):
                 f"AND r.period = '{per}')"
         self.assertEqual(pg2.psql(CHECKSUM_SQL + other).strip(),
                          self.pg.psql(CHECKSUM_SQL + other).strip())
+        self.assertEqual(pg2.psql(WATER_CHECKSUM_SQL).strip(), self.water_checksum)
+        # Samples and alerts stay append-only for everything but the demo's own.
+        for sql in ("DELETE FROM water_samples", "DELETE FROM alerts",
+                    "UPDATE water_samples SET note = 'x'"):
+            with self.assertRaises(Exception, msg=sql):
+                pg2.psql(sql)
+        with self.assertRaises(Exception):
+            pg2.psql("BEGIN; SELECT set_config('rci.demo_replace', 'on', true); "
+                     "INSERT INTO water_samples (section_code, agency_code, month, revision, "
+                     "sampled_on, content, request_id, recorded_at) VALUES ('dj-dd', 'dg-eeb', "
+                     "'2019-01', 1, '2019-01-10', 'x', 'real', now()); "
+                     "DELETE FROM water_samples WHERE request_id = 'real'; COMMIT")
 
     # -- served by rcid ----------------------------------------------------------------------
 
@@ -486,6 +598,26 @@ class DemoTest(harness.RcidTestCase):
                         timeout=10)
         self.assertIn("GB 3095-2012", r.method)
         self.assertEqual(len(r.cities), 5)
+        # The water samples: a section's year of 12 months, each graded from
+        # the monitor's sample, with its compliance rate.
+        water = water_pb2_grpc.WaterServiceStub(self.rcid.channel())
+        for code in ("dj-lhs", "smh-qp", "lgh-xhc"):
+            st = water.GetSectionStatus(water_pb2.GetSectionStatusRequest(section=code, year=2025),
+                                        metadata=md, timeout=10)
+            self.assertEqual([m.month for m in st.months], [f"2025-{i:02d}" for i in range(1, 13)])
+            self.assertTrue(all(m.water_class for m in st.months), code)
+            self.assertEqual(st.months_assessed, 12)
+            met = sum(m.meets_target for m in st.months)
+            self.assertEqual(st.months_met, met)
+            self.assertEqual(st.compliance_rate, f"{met * 100 / 12:.1f}", code)
+            off = int(self.one(f"""
+                SELECT count(*) FROM alerts WHERE kind = 'water.off_target' AND subject = '{code}'
+                   AND detail->>'official' = 'true' AND detail->>'month' LIKE '2025-%'"""))
+            self.assertEqual(12 - met, off, code)
+            disc = int(self.one(f"""
+                SELECT count(*) FROM alerts WHERE kind = 'water.joint_discrepancy'
+                   AND subject = '{code}' AND detail->>'month' LIKE '2025-%'"""))
+            self.assertEqual(sum(m.discrepancy for m in st.months), disc, code)
         self.rcid.stop_ok(self)
 
 
