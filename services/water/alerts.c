@@ -126,7 +126,7 @@ void rci_water_alert_joint(rci_water_alerts *al, const rci_water_section *sec,
     }
     rci_water_buf_printf(&det, "]}");
     if (!det.err) {
-        char msg[900];
+        char msg[1024];   /* room for the longest: never cut inside a UTF-8 name */
         snprintf(msg, sizeof msg, "%s %s (%s): joint samples of %s (%s) and %s (%s) differ "
                                   "beyond tolerance: %s",
                  a->month, sec->name_zh, sec->code, a->agency, a->city, b->agency, b->city,
