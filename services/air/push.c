@@ -33,6 +33,7 @@
 #include "air/days.h"
 #include "indicators/period.h"
 #include "platform/auth.h"
+#include "platform/batch.h"
 #include "platform/call.h"
 #include "platform/dispatch.h"
 #include "platform/store.h"
@@ -40,8 +41,6 @@
 #include "rci/v1/air.pb-c.h"
 
 #define AIR_MAX_DAYS 10000
-#define AIR_REQUEST_ID_MAX 128
-#define AIR_REASON_MAX 1000
 #define AIR_NOTE_MAX 1000
 #define AIR_MAX_VALUES 16        /* per day: seven pollutants, and room to name duplicates */
 #define AIR_DOMAIN "environment"
@@ -815,36 +814,8 @@ static int push_hash(const Rci__V1__PushAirDaysRequest *req, char out[65])
 /* Checks on the request as a whole, after the token, before any row. */
 static int check_request(rci_call *call, const Rci__V1__PushAirDaysRequest *req)
 {
-    size_t idlen = strlen(req->request_id);
-    if (req->n_days > AIR_MAX_DAYS) {
-        rci_call_finish(call, RCI_RESOURCE_EXHAUSTED,
-                        "at most %d days per call (got %zu): split the batch", AIR_MAX_DAYS,
-                        req->n_days);
-        return -1;
-    }
-    if (idlen == 0 || idlen > AIR_REQUEST_ID_MAX) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT,
-                        "request_id: required, 1 to %d characters (a UUID or the file's name and "
-                        "date), so a retried push is not written twice", AIR_REQUEST_ID_MAX);
-        return -1;
-    }
-    for (size_t i = 0; i < idlen; i++) {
-        unsigned char c = (unsigned char)req->request_id[i];
-        if (c < 0x21 || c > 0x7E) {
-            rci_call_finish(call, RCI_INVALID_ARGUMENT,
-                            "request_id: printable ASCII without spaces only");
-            return -1;
-        }
-    }
-    if (req->n_days == 0) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT, "days: the batch is empty");
-        return -1;
-    }
-    if (strlen(req->reason) > AIR_REASON_MAX) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT, "reason: at most %d bytes", AIR_REASON_MAX);
-        return -1;
-    }
-    return 0;
+    return rci_batch_check(call, "days", req->n_days, AIR_MAX_DAYS, req->request_id,
+                           req->reason);
 }
 
 static void push_authed(rci_call *call, const rci_identity *who)

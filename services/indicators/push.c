@@ -22,6 +22,7 @@
 #include "indicators/indicators.h"
 #include "indicators/push_rows.h"
 #include "platform/auth.h"
+#include "platform/batch.h"
 #include "platform/call.h"
 #include "platform/dispatch.h"
 #include "platform/store.h"
@@ -29,8 +30,6 @@
 #include "rci/v1/indicators.pb-c.h"
 
 #define PUSH_MAX_VALUES 50000
-#define PUSH_REQUEST_ID_MAX 128
-#define PUSH_REASON_MAX 1000
 
 /* $1 indicator codes, $2 region codes, $3 agency, $4 request id, $5/$6 the
  * batch's distinct (indicator, period) pairs. One row per definition ('i'),
@@ -276,35 +275,11 @@ static void push_authed(rci_call *call, const rci_identity *who)
 /* Checks on the request as a whole, before anything is looked up. */
 static int push_check_request(rci_call *call, const Rci__V1__PushValuesRequest *req)
 {
-    size_t idlen = strlen(req->request_id);
-    if (req->n_values > PUSH_MAX_VALUES) {
-        rci_call_finish(call, RCI_RESOURCE_EXHAUSTED,
-                        "at most %d values per call (got %zu): split the batch", PUSH_MAX_VALUES,
-                        req->n_values);
+    if (rci_batch_check(call, "values", req->n_values, PUSH_MAX_VALUES, req->request_id,
+                        req->reason) != 0)
         return -1;
-    }
-    if (idlen == 0 || idlen > PUSH_REQUEST_ID_MAX) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT,
-                        "request_id: required, 1 to %d characters (a UUID or the file's name and "
-                        "date), so a retried push is not written twice", PUSH_REQUEST_ID_MAX);
-        return -1;
-    }
-    for (size_t i = 0; i < idlen; i++) {
-        unsigned char c = (unsigned char)req->request_id[i];
-        if (c < 0x21 || c > 0x7E) {
-            rci_call_finish(call, RCI_INVALID_ARGUMENT,
-                            "request_id: printable ASCII without spaces only");
-            return -1;
-        }
-    }
-    if (req->n_values == 0) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT, "values: the batch is empty");
-        return -1;
-    }
-    if (strlen(req->reason) > PUSH_REASON_MAX ||
-        (req->override_lock && req->reason[0] == '\0')) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT,
-                        "reason: at most %d bytes, and required with override_lock", PUSH_REASON_MAX);
+    if (req->override_lock && req->reason[0] == '\0') {
+        rci_call_finish(call, RCI_INVALID_ARGUMENT, "reason: required with override_lock");
         return -1;
     }
     return 0;

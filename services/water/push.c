@@ -33,14 +33,13 @@
 
 #include "indicators/period.h"
 #include "platform/auth.h"
+#include "platform/batch.h"
 #include "platform/log.h"
 #include "platform/store.h"
 #include "water/water_internal.h"
 
 #define PUSH_MAX_SAMPLES 5000
 #define PUSH_MAX_PARAMS 64          /* per sample; the table has 24 */
-#define PUSH_REQUEST_ID_MAX 128
-#define PUSH_REASON_MAX 1000
 #define PUSH_NOTE_MAX 1000
 #define PUSH_ATTEMPTS 5
 
@@ -708,30 +707,8 @@ static void push_authed(rci_call *call, const rci_identity *who)
 /* Checks on the request as a whole, before anything is looked up. */
 static int check_request(rci_call *call, const Rci__V1__PushSamplesRequest *req)
 {
-    size_t idlen = strlen(req->request_id);
-    if (idlen == 0 || idlen > PUSH_REQUEST_ID_MAX) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT,
-                        "request_id: required, 1 to %d characters (a UUID or the file's name and "
-                        "date), so a retried push is not written twice", PUSH_REQUEST_ID_MAX);
-        return -1;
-    }
-    for (size_t i = 0; i < idlen; i++) {
-        unsigned char c = (unsigned char)req->request_id[i];
-        if (c < 0x21 || c > 0x7E) {
-            rci_call_finish(call, RCI_INVALID_ARGUMENT,
-                            "request_id: printable ASCII without spaces only");
-            return -1;
-        }
-    }
-    if (req->n_samples == 0) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT, "samples: the batch is empty");
-        return -1;
-    }
-    if (strlen(req->reason) > PUSH_REASON_MAX) {
-        rci_call_finish(call, RCI_INVALID_ARGUMENT, "reason: at most %d bytes", PUSH_REASON_MAX);
-        return -1;
-    }
-    return 0;
+    /* The sample limit is a validation failure with its row (validate). */
+    return rci_batch_check(call, "samples", req->n_samples, 0, req->request_id, req->reason);
 }
 
 static void push_samples(rci_call *call, const ProtobufCMessage *msg)
