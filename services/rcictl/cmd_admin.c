@@ -62,26 +62,6 @@ static void help(FILE *out)
     rcictl_print_global_help(out);
 }
 
-/* ---- calling --------------------------------------------------------------------------- */
-
-/* One unary AdminService call; on failure prints it and returns its exit
- * status with *resp NULL. */
-static int admin_call(rcictl *ctx, const char *path, const ProtobufCMessage *req,
-                      const ProtobufCMessageDescriptor *type, ProtobufCMessage **resp)
-{
-    int rc;
-    *resp = NULL;
-    rci_client *c = rcictl_connect(ctx, &rc);
-    if (!c)
-        return rc;
-    rci_client_status st = RCI_CLIENT_STATUS_INIT;
-    rc = RCICTL_EXIT_OK;
-    if (rci_client_unary(c, path, req, type, resp, &st, ctx->timeout_ms) != RCI_OK)
-        rc = rcictl_fail(&st);
-    rci_client_status_clear(&st);
-    return rc;
-}
-
 /* ---- tokens ---------------------------------------------------------------------------- */
 
 static const char *const token_headers[] = {"ID", "AGENCY", "ADMIN", "PREFIX", "CREATED",
@@ -142,7 +122,7 @@ static int token_create(rcictl *ctx, const char *agency, int admin, const char *
         req.expires_at = &exp;
     }
     ProtobufCMessage *m;
-    int rc = admin_call(ctx, CREATE_TOKEN_PATH, &req.base,
+    int rc = rcictl_unary(ctx, CREATE_TOKEN_PATH, &req.base,
                         &rci__v1__create_token_response__descriptor, &m);
     if (!m)
         return rc;
@@ -177,7 +157,7 @@ static int token_list(rcictl *ctx, const char *agency, int all)
     req.agency_code = (char *)(agency ? agency : "");
     req.include_revoked = all;
     ProtobufCMessage *m;
-    int rc = admin_call(ctx, LIST_TOKENS_PATH, &req.base,
+    int rc = rcictl_unary(ctx, LIST_TOKENS_PATH, &req.base,
                         &rci__v1__list_tokens_response__descriptor, &m);
     if (!m)
         return rc;
@@ -201,7 +181,7 @@ static int token_revoke(rcictl *ctx, const char *id_text)
     Rci__V1__RevokeTokenRequest req = RCI__V1__REVOKE_TOKEN_REQUEST__INIT;
     req.id = id;
     ProtobufCMessage *m;
-    int rc = admin_call(ctx, REVOKE_TOKEN_PATH, &req.base, &rci__v1__token__descriptor, &m);
+    int rc = rcictl_unary(ctx, REVOKE_TOKEN_PATH, &req.base, &rci__v1__token__descriptor, &m);
     if (!m)
         return rc;
     Rci__V1__Token *tok = (Rci__V1__Token *)m;
@@ -359,7 +339,7 @@ static int admin_audit(rcictl *ctx, int argc, char **argv)
         req.page_size = (int32_t)(left < AUDIT_PAGE_MAX ? left : AUDIT_PAGE_MAX);
         req.page_token = page_token ? page_token : (char *)"";
         ProtobufCMessage *m;
-        rc = admin_call(ctx, LIST_AUDIT_PATH, &req.base,
+        rc = rcictl_unary(ctx, LIST_AUDIT_PATH, &req.base,
                         &rci__v1__list_audit_response__descriptor, &m);
         if (!m)
             break;

@@ -116,39 +116,6 @@ static const char *enum_text(const enum_name *names, int v, char buf[16])
     return buf;
 }
 
-/* ---- JSON pieces -------------------------------------------------------------------- */
-
-static void json_key(FILE *out, const char *key)
-{
-    fputs(", ", out);
-    rcictl_json_string(out, key);
-    fputs(": ", out);
-}
-
-static void json_str(FILE *out, const char *key, const char *v)
-{
-    json_key(out, key);
-    rcictl_json_string(out, v);
-}
-
-/* ---- calling ------------------------------------------------------------------------ */
-
-static int registry_call(rcictl *ctx, const char *path, const ProtobufCMessage *req,
-                         const ProtobufCMessageDescriptor *type, ProtobufCMessage **resp)
-{
-    int rc;
-    *resp = NULL;
-    rci_client *c = rcictl_connect(ctx, &rc);
-    if (!c)
-        return rc;
-    rci_client_status st = RCI_CLIENT_STATUS_INIT;
-    rc = RCICTL_EXIT_OK;
-    if (rci_client_unary(c, path, req, type, resp, &st, ctx->timeout_ms) != RCI_OK)
-        rc = rcictl_fail(&st);
-    rci_client_status_clear(&st);
-    return rc;
-}
-
 /* ---- indicators --------------------------------------------------------------------- */
 
 /* A bound as text ("" when absent); %.15g gives back what was stored. */
@@ -185,21 +152,21 @@ static void indicators_json(const Rci__V1__ListIndicatorsResponse *resp)
         char b1[16], b2[16], b3[16], b4[16], lo[40], hi[40];
         fputs(i ? ",\n  {\"code\": " : "\n  {\"code\": ", stdout);
         rcictl_json_string(stdout, ind->code);
-        json_str(stdout, "name_zh", ind->name_zh);
-        json_str(stdout, "name_en", ind->name_en);
-        json_str(stdout, "unit", ind->unit);
-        json_str(stdout, "domain", ind->domain);
-        json_str(stdout, "frequency", enum_text(frequencies, ind->frequency, b1));
-        json_str(stdout, "value_type", enum_text(value_types, ind->value_type, b2));
-        json_key(stdout, "min_value");
+        rcictl_json_str(stdout, "name_zh", ind->name_zh);
+        rcictl_json_str(stdout, "name_en", ind->name_en);
+        rcictl_json_str(stdout, "unit", ind->unit);
+        rcictl_json_str(stdout, "domain", ind->domain);
+        rcictl_json_str(stdout, "frequency", enum_text(frequencies, ind->frequency, b1));
+        rcictl_json_str(stdout, "value_type", enum_text(value_types, ind->value_type, b2));
+        rcictl_json_key(stdout, "min_value");
         fputs(ind->min_value ? bound_text(ind->min_value, lo) : "null", stdout);
-        json_key(stdout, "max_value");
+        rcictl_json_key(stdout, "max_value");
         fputs(ind->max_value ? bound_text(ind->max_value, hi) : "null", stdout);
-        json_key(stdout, "decimals");
+        rcictl_json_key(stdout, "decimals");
         printf("%d", (int)ind->decimals);
-        json_str(stdout, "aggregation", enum_text(aggregations, ind->aggregation, b3));
-        json_str(stdout, "better", enum_text(directions, ind->better, b4));
-        json_str(stdout, "standard", ind->standard);
+        rcictl_json_str(stdout, "aggregation", enum_text(aggregations, ind->aggregation, b3));
+        rcictl_json_str(stdout, "better", enum_text(directions, ind->better, b4));
+        rcictl_json_str(stdout, "standard", ind->standard);
         fputc('}', stdout);
     }
     fputs(resp->n_indicators ? "\n]\n" : "]\n", stdout);
@@ -280,7 +247,7 @@ int rcictl_cmd_indicators(rcictl *ctx, int argc, char **argv)
         }
     }
     ProtobufCMessage *m;
-    int rc = registry_call(ctx, LIST_INDICATORS_PATH, &req.base,
+    int rc = rcictl_unary(ctx, LIST_INDICATORS_PATH, &req.base,
                            &rci__v1__list_indicators_response__descriptor, &m);
     if (!m)
         return rc;
@@ -319,10 +286,10 @@ static void agencies_json(const Rci__V1__ListAgenciesResponse *resp)
         const Rci__V1__Agency *a = resp->agencies[i];
         fputs(i ? ",\n  {\"code\": " : "\n  {\"code\": ", stdout);
         rcictl_json_string(stdout, a->code);
-        json_str(stdout, "city_code", a->city_code);
-        json_str(stdout, "name_zh", a->name_zh);
-        json_str(stdout, "name_en", a->name_en);
-        json_key(stdout, "domains");
+        rcictl_json_str(stdout, "city_code", a->city_code);
+        rcictl_json_str(stdout, "name_zh", a->name_zh);
+        rcictl_json_str(stdout, "name_en", a->name_en);
+        rcictl_json_key(stdout, "domains");
         fputc('[', stdout);
         for (size_t k = 0; k < a->n_domains; k++) {
             fputs(k ? ", " : "", stdout);
@@ -389,7 +356,7 @@ int rcictl_cmd_agencies(rcictl *ctx, int argc, char **argv)
             req.domain = (char *)value;
     }
     ProtobufCMessage *m;
-    int rc = registry_call(ctx, LIST_AGENCIES_PATH, &req.base,
+    int rc = rcictl_unary(ctx, LIST_AGENCIES_PATH, &req.base,
                            &rci__v1__list_agencies_response__descriptor, &m);
     if (!m)
         return rc;

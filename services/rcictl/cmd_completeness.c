@@ -135,24 +135,6 @@ static void today_cst(char buf[16])
     snprintf(buf, 16, "%04d-%02d-%02d", y, m, d);
 }
 
-/* ---- calling -------------------------------------------------------------------------- */
-
-static int unary(rcictl *ctx, const char *path, const ProtobufCMessage *req,
-                 const ProtobufCMessageDescriptor *type, ProtobufCMessage **resp)
-{
-    int rc;
-    *resp = NULL;
-    rci_client *c = rcictl_connect(ctx, &rc);
-    if (!c)
-        return rc;
-    rci_client_status st = RCI_CLIENT_STATUS_INIT;
-    rc = RCICTL_EXIT_OK;
-    if (rci_client_unary(c, path, req, type, resp, &st, ctx->timeout_ms) != RCI_OK)
-        rc = rcictl_fail(&st);
-    rci_client_status_clear(&st);
-    return rc;
-}
-
 /* ---- completeness ------------------------------------------------------------------- */
 
 /* What a report's STATUS says; today is "YYYY-MM-DD" (CST). */
@@ -292,7 +274,7 @@ int rcictl_cmd_completeness(rcictl *ctx, int argc, char **argv)
         return rcictl_usage_error("completeness", "which period? e.g. rcictl completeness 2026-10");
     req.period = (char *)period;
     ProtobufCMessage *m;
-    int rc = unary(ctx, GET_COMPLETENESS_PATH, &req.base,
+    int rc = rcictl_unary(ctx, GET_COMPLETENESS_PATH, &req.base,
                    &rci__v1__get_completeness_response__descriptor, &m);
     if (!m)
         return rc;
@@ -350,7 +332,7 @@ static int calendar_list(rcictl *ctx, int argc, char **argv)
         have_year = 1;
     }
     ProtobufCMessage *m;
-    int rc = unary(ctx, LIST_CALENDAR_DAYS_PATH, &req.base,
+    int rc = rcictl_unary(ctx, LIST_CALENDAR_DAYS_PATH, &req.base,
                    &rci__v1__list_calendar_days_response__descriptor, &m);
     if (!m)
         return rc;
@@ -480,7 +462,7 @@ static int calendar_put(rcictl *ctx, int argc, char **argv)
     req.n_days = l.n;
     req.days = ptrs;
     ProtobufCMessage *m;
-    rc = unary(ctx, PUT_CALENDAR_DAYS_PATH, &req.base,
+    rc = rcictl_unary(ctx, PUT_CALENDAR_DAYS_PATH, &req.base,
                &rci__v1__put_calendar_days_response__descriptor, &m);
     if (m) {
         const Rci__V1__PutCalendarDaysResponse *resp = (const Rci__V1__PutCalendarDaysResponse *)m;
@@ -565,7 +547,7 @@ int rcictl_admin_lock(rcictl *ctx, int argc, char **argv)
     req.period = (char *)args[all ? 0 : 1];
     req.reason = (char *)reason;
     ProtobufCMessage *m;
-    int rc = unary(ctx, LOCK_PERIOD_PATH, &req.base, &rci__v1__lock_period_response__descriptor,
+    int rc = rcictl_unary(ctx, LOCK_PERIOD_PATH, &req.base, &rci__v1__lock_period_response__descriptor,
                    &m);
     if (m) {
         if (all)

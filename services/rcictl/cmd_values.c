@@ -76,39 +76,6 @@ static void history_help(FILE *out)
     rcictl_print_global_help(out);
 }
 
-/* ---- JSON pieces -------------------------------------------------------------------- */
-
-static void json_key(FILE *out, const char *key)
-{
-    fputs(", ", out);
-    rcictl_json_string(out, key);
-    fputs(": ", out);
-}
-
-static void json_str(FILE *out, const char *key, const char *v)
-{
-    json_key(out, key);
-    rcictl_json_string(out, v);
-}
-
-/* ---- calling ------------------------------------------------------------------------ */
-
-static int values_call(rcictl *ctx, const char *path, const ProtobufCMessage *req,
-                       const ProtobufCMessageDescriptor *type, ProtobufCMessage **resp)
-{
-    int rc;
-    *resp = NULL;
-    rci_client *c = rcictl_connect(ctx, &rc);
-    if (!c)
-        return rc;
-    rci_client_status st = RCI_CLIENT_STATUS_INIT;
-    rc = RCICTL_EXIT_OK;
-    if (rci_client_unary(c, path, req, type, resp, &st, ctx->timeout_ms) != RCI_OK)
-        rc = rcictl_fail(&st);
-    rci_client_status_clear(&st);
-    return rc;
-}
-
 /* ---- query -------------------------------------------------------------------------- */
 
 /* A growing list of codes (pointers into argv, which outlives the call). */
@@ -172,14 +139,14 @@ static void query_json(const query_pages *q, long limit)
             char at[48];
             fputs(shown ? ",\n  {\"indicator\": " : "\n  {\"indicator\": ", stdout);
             rcictl_json_string(stdout, v->indicator);
-            json_str(stdout, "region", v->region);
-            json_str(stdout, "period", v->period);
-            json_str(stdout, "value", v->value);
-            json_str(stdout, "note", v->note);
-            json_key(stdout, "revision");
+            rcictl_json_str(stdout, "region", v->region);
+            rcictl_json_str(stdout, "period", v->period);
+            rcictl_json_str(stdout, "value", v->value);
+            rcictl_json_str(stdout, "note", v->note);
+            rcictl_json_key(stdout, "revision");
             printf("%d", (int)v->revision);
-            json_str(stdout, "agency_code", v->agency_code);
-            json_str(stdout, "recorded_at", rcictl_cst(v->recorded_at, 1, at));
+            rcictl_json_str(stdout, "agency_code", v->agency_code);
+            rcictl_json_str(stdout, "recorded_at", rcictl_cst(v->recorded_at, 1, at));
             fputc('}', stdout);
         }
     fputs(shown ? "\n]\n" : "]\n", stdout);
@@ -311,7 +278,7 @@ int rcictl_cmd_query(rcictl *ctx, int argc, char **argv)
         req.page_size = (int32_t)(left < QUERY_PAGE_MAX ? left : QUERY_PAGE_MAX);
         req.page_token = token ? token : (char *)"";
         ProtobufCMessage *m;
-        rc = values_call(ctx, QUERY_VALUES_PATH, &req.base,
+        rc = rcictl_unary(ctx, QUERY_VALUES_PATH, &req.base,
                          &rci__v1__query_values_response__descriptor, &m);
         if (!m)
             break;
@@ -349,14 +316,14 @@ static void history_json(const Rci__V1__GetHistoryResponse *resp)
         char at[48];
         fputs(i ? ",\n  {\"revision\": " : "\n  {\"revision\": ", stdout);
         printf("%d", (int)r->revision);
-        json_str(stdout, "value", r->value);
-        json_str(stdout, "note", r->note);
-        json_str(stdout, "agency_code", r->agency_code);
-        json_key(stdout, "token_id");
+        rcictl_json_str(stdout, "value", r->value);
+        rcictl_json_str(stdout, "note", r->note);
+        rcictl_json_str(stdout, "agency_code", r->agency_code);
+        rcictl_json_key(stdout, "token_id");
         printf("%lld", (long long)r->token_id);
-        json_str(stdout, "request_id", r->request_id);
-        json_str(stdout, "reason", r->reason);
-        json_str(stdout, "recorded_at", rcictl_cst(r->recorded_at, 1, at));
+        rcictl_json_str(stdout, "request_id", r->request_id);
+        rcictl_json_str(stdout, "reason", r->reason);
+        rcictl_json_str(stdout, "recorded_at", rcictl_cst(r->recorded_at, 1, at));
         fputc('}', stdout);
     }
     fputs(resp->n_revisions ? "\n]\n" : "]\n", stdout);
@@ -428,7 +395,7 @@ int rcictl_cmd_history(rcictl *ctx, int argc, char **argv)
     req.region = (char *)args[1];
     req.period = (char *)args[2];
     ProtobufCMessage *m;
-    int rc = values_call(ctx, GET_HISTORY_PATH, &req.base,
+    int rc = rcictl_unary(ctx, GET_HISTORY_PATH, &req.base,
                          &rci__v1__get_history_response__descriptor, &m);
     if (!m)
         return rc;

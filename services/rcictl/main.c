@@ -284,6 +284,22 @@ rci_client *rcictl_connect(rcictl *ctx, int *exit_code)
     return ctx->client;
 }
 
+int rcictl_unary(rcictl *ctx, const char *path, const ProtobufCMessage *req,
+                 const ProtobufCMessageDescriptor *type, ProtobufCMessage **resp)
+{
+    int rc;
+    *resp = NULL;
+    rci_client *c = rcictl_connect(ctx, &rc);
+    if (!c)
+        return rc;
+    rci_client_status st = RCI_CLIENT_STATUS_INIT;
+    rc = RCICTL_EXIT_OK;
+    if (rci_client_unary(c, path, req, type, resp, &st, ctx->timeout_ms) != RCI_OK)
+        rc = rcictl_fail(&st);
+    rci_client_status_clear(&st);
+    return rc;
+}
+
 int rcictl_fail(const rci_client_status *st)
 {
     if (rcictl_interrupted) {

@@ -165,6 +165,19 @@ void rcictl_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
+void rcictl_json_key(FILE *out, const char *key)
+{
+    fputs(", ", out);
+    rcictl_json_string(out, key);
+    fputs(": ", out);
+}
+
+void rcictl_json_str(FILE *out, const char *key, const char *v)
+{
+    rcictl_json_key(out, key);
+    rcictl_json_string(out, v);
+}
+
 void rcictl_csv_field(FILE *out, const char *s)
 {
     s = s ? s : "";

@@ -87,6 +87,13 @@ rci_client *rcictl_connect(rcictl *ctx, int *exit_code);
  * return the exit status for it (RCICTL_EXIT_RPC, or _INTERRUPTED). */
 int rcictl_fail(const rci_client_status *st);
 
+/* One unary call on the (once) connected client: *resp is the answer
+ * unpacked as type (free with protobuf_c_message_free_unpacked), NULL on
+ * failure. Returns RCICTL_EXIT_OK, or the exit status of the failure,
+ * already printed (rcictl_connect, rcictl_fail). */
+int rcictl_unary(rcictl *ctx, const char *path, const ProtobufCMessage *req,
+                 const ProtobufCMessageDescriptor *type, ProtobufCMessage **resp);
+
 /* ---- output ---------------------------------------------------------------- */
 
 /* Columns a UTF-8 string takes on a terminal: East Asian wide and
@@ -112,6 +119,9 @@ void rcictl_table_free(rcictl_table *t);
 
 /* JSON and CSV pieces for output that is not a plain table. */
 void rcictl_json_string(FILE *out, const char *s);
+/* ", \"key\": " and ", \"key\": \"value\"" inside a JSON object being printed. */
+void rcictl_json_key(FILE *out, const char *key);
+void rcictl_json_str(FILE *out, const char *key, const char *v);
 void rcictl_csv_field(FILE *out, const char *s);
 
 /* Current time as "2026-11-23T10:00:00+08:00" (China Standard Time). */
