@@ -242,6 +242,13 @@ class SeriesTest(harness.RcidTestCase):
         self.assertEqual(s(t1), [("2013-01", "80"), ("2013-02", ""), ("2013-03", "82")])
         self.assertEqual(self.series(GOOD, HZ, "2013-03", "2013-03"), [("2013-03", "99")])
 
+    def _commit_lock_held(self):
+        """Whether some transaction holds the commit-order lock of 0004 exclusively."""
+        return self.pg.psql(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND mode = 'ExclusiveLock' AND ((classid::bigint << 32) | objid::bigint) = "
+            "rci_commit_lock_key()").strip() == "1"
+
     def _psql_session(self):
         """An interactive psql on the test database, to hold a transaction open."""
         p = subprocess.Popen(
@@ -288,7 +295,9 @@ class SeriesTest(harness.RcidTestCase):
                 s = self._psql_session()
                 s.stdin.write("BEGIN;\n" + self._write_sql(HZ, per, 71, "ov-" + what))
                 s.stdin.flush()
-                time.sleep(0.5)
+                # The writer is inside its commit window once it holds the commit-order
+                # lock (rci_commit_lock_key, exclusive until COMMIT).
+                harness.wait_for(self._commit_lock_held, 20, what="the writer to take the commit lock")
                 t = ts_now()
                 result = {}
                 reader = threading.Thread(target=lambda: result.setdefault("v", read(per, t)))

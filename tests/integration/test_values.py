@@ -290,6 +290,13 @@ class ValuesTest(harness.RcidTestCase):
         future = timestamp_pb2.Timestamp(seconds=int(time.time()) + 3600)
         self.assertRpcError(lambda: q(future), grpc.StatusCode.INVALID_ARGUMENT)
 
+    def _commit_lock_held(self):
+        """Whether some transaction holds the commit-order lock of 0004 exclusively."""
+        return self.pg.psql(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND mode = 'ExclusiveLock' AND ((classid::bigint << 32) | objid::bigint) = "
+            "rci_commit_lock_key()").strip() == "1"
+
     def _psql_session(self):
         """An interactive psql on the test database, to hold a transaction open."""
         p = subprocess.Popen(
@@ -333,7 +340,9 @@ class ValuesTest(harness.RcidTestCase):
         s = self._psql_session()
         s.stdin.write("BEGIN;\n" + self._write_sql("2023-06", 71, "overlap-b"))
         s.stdin.flush()
-        time.sleep(0.5)
+        # The writer is inside its commit window once it holds the commit-order
+        # lock (rci_commit_lock_key, exclusive until COMMIT).
+        harness.wait_for(self._commit_lock_held, 20, what="the writer to take the commit lock")
         t = ts_now()
         result = {}
         reader = threading.Thread(target=lambda: result.setdefault("v", q("2023-06", t)))
