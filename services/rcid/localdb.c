@@ -148,3 +148,21 @@ void rcid_localdb_close(rcid_localdb *db)
     db->pg = NULL;
     db->conninfo = NULL;
 }
+
+int rcid_take_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
+        return 0;
+    if (a[2 + n] == '=') {
+        *val = a + 3 + n;
+        return 1;
+    }
+    if (a[2 + n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *val = argv[++*i];
+    return 1;
+}

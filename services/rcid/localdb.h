@@ -11,6 +11,7 @@
  * of the daemon.
  *
  * Messages go to stderr, prefixed with the command's name ("rcid token").
+ * Also the argument helper the local commands share.
  */
 #ifndef RCID_LOCALDB_H
 #define RCID_LOCALDB_H
@@ -19,6 +20,12 @@
 
 #include "platform/config.h"
 #include "platform/pgembed.h"
+
+/* One option of a local command's arguments: "--name value" or
+ * "--name=value". Returns 1 with *val when argv[*i] is --name (advancing *i
+ * past a separate value), -1 if its value is missing, 0 if it is another
+ * argument. */
+int rcid_take_value(int argc, char **argv, int *i, const char *name, const char **val);
 
 typedef struct rcid_localdb {
     rci_pgembed *pg;             /* the cluster we started, if we did */

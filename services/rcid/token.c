@@ -104,26 +104,6 @@ typedef struct token_args {
     const char *database, *data_dir, *config;
 } token_args;
 
-/* "--name value" or "--name=value"; returns 1 and *val when argv[*i] is
- * --name, -1 if its value is missing, 0 if it is another argument. */
-static int take_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, n) != 0)
-        return 0;
-    if (a[2 + n] == '=') {
-        *val = a + 3 + n;
-        return 1;
-    }
-    if (a[2 + n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
-
 static int parse_args(int argc, char **argv, token_args *t)
 {
     memset(t, 0, sizeof *t);
@@ -150,7 +130,7 @@ static int parse_args(int argc, char **argv, token_args *t)
         }
         int matched = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0] && !matched; k++) {
-            int r = take_value(argc, argv, &i, valued[k].name, valued[k].dst);
+            int r = rcid_take_value(argc, argv, &i, valued[k].name, valued[k].dst);
             if (r < 0)
                 return usage_error("--%s needs a value", valued[k].name);
             matched = r == 1;
